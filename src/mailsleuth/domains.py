@@ -1,0 +1,125 @@
+"""Domain-name helpers shared by every check: organizational domains (PSL), IP literals, IDNA.
+
+The Public Suffix List comes from the publicsuffixlist package, which ships the list: nothing is
+downloaded at run time. (RFC 9989's DNS tree walk lives in mailsleuth.auth.dmarc.)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from publicsuffixlist import PublicSuffixList
+
+_PSL = PublicSuffixList(only_icann=False)
+_PSL_ICANN = PublicSuffixList(only_icann=True)
+
+
+def normalize(name: str) -> str:
+    """Lower-case, strip dots and brackets; U-labels for IDNs (xn-- decoded)."""
+    n = name.strip().strip("[]").rstrip(".").lower()
+    if "xn--" in n:
+        out = []
+        for label in n.split("."):
+            if label.startswith("xn--"):
+                try:
+                    out.append(label.encode("ascii").decode("idna"))
+                    continue
+                except (UnicodeError, ValueError):
+                    pass
+            out.append(label)
+        n = ".".join(out)
+    return n
+
+
+def to_ascii(name: str) -> str:
+    """A-label form for DNS queries; returns the input lower-cased when it cannot be encoded."""
+    n = name.strip().rstrip(".").lower()
+    try:
+        n.encode("ascii")
+        return n
+    except UnicodeEncodeError:
+        pass
+    try:
+        return ".".join(lab.encode("idna").decode("ascii") if lab else lab for lab in n.split("."))
+    except UnicodeError:
+        return n
+
+
+def is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip().strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=65536)
+def org_domain(name: str, *, icann_only: bool = False) -> str | None:
+    """The organizational (registrable) domain by the PSL (RFC 7489 section 3.2), or None for a
+    public suffix, an IP literal or an empty name."""
+    n = normalize(name)
+    if not n or is_ip(n) or ("." not in n and not n):
+        return None
+    psl = _PSL_ICANN if icann_only else _PSL
+    try:
+        result = psl.privatesuffix(n)
+    except Exception:
+        return None
+    return result
+
+
+@lru_cache(maxsize=65536)
+def public_suffix(name: str) -> str | None:
+    n = normalize(name)
+    if not n or is_ip(n):
+        return None
+    try:
+        return _PSL.publicsuffix(n)
+    except Exception:
+        return None
+
+
+def same_org(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    oa, ob = org_domain(a), org_domain(b)
+    return oa is not None and oa == ob
+
+
+def is_subdomain(name: str, parent: str) -> bool:
+    n, p = normalize(name), normalize(parent)
+    return n == p or n.endswith("." + p)
+
+
+def ip_category(ip: str) -> str | None:
+    """'private', 'loopback', 'link-local', 'reserved', 'multicast', 'unspecified', 'cgnat',
+    'documentation' or None for a global address (or something that is not an IP)."""
+    try:
+        addr = ipaddress.ip_address(ip.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if addr.is_loopback:
+        return "loopback"
+    if addr.is_link_local:
+        return "link-local"
+    if addr.is_unspecified:
+        return "unspecified"
+    if addr.is_multicast:
+        return "multicast"
+    if isinstance(addr, ipaddress.IPv4Address) and addr in ipaddress.ip_network("100.64.0.0/10"):
+        return "cgnat"
+    for net in _DOC_NETS:
+        if addr.version == net.version and addr in net:
+            return "documentation"
+    if addr.is_private:
+        return "private"
+    if addr.is_reserved:
+        return "reserved"
+    return None
+
+
+_DOC_NETS = tuple(ipaddress.ip_network(n) for n in (
+    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))

@@ -1,0 +1,235 @@
+"""Checks: declared once, planned from their needs and dependencies, run in isolation.
+
+A check is a function ``(ctx) -> Outcome`` registered with :func:`check`, declaring an id, a title,
+what it needs (``dns``, ``body``, ``rdap``, ``follow_links``), which checks it depends on (their
+artifacts become readable through ``ctx.artifact``), and every finding code it may emit. The engine
+refuses an undeclared code, skips (does not fail) a check whose needs are absent, and turns a
+crash into a finding so that one broken check never loses the report.
+
+Check modules live in ``mailsleuth.checks`` and are discovered there: adding a check touches no
+other check.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from mailsleuth.catalogue import fill, load_catalogue
+from mailsleuth.errors import CheckContractError
+from mailsleuth.model.findings import Evidence, EvidenceKind, Finding, Severity
+from mailsleuth.model.verdict import SkippedCheck
+
+if TYPE_CHECKING:
+    from mailsleuth.config import Config
+    from mailsleuth.dns.cache import CachingResolver
+    from mailsleuth.http import HttpClient
+    from mailsleuth.model.message import Message
+
+NEEDS = frozenset({"dns", "body", "rdap", "follow_links"})
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a check returns: its findings, an optional artifact for the report and for dependants,
+    and notes on what it could not do (these make the verdict incomplete)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    artifact: Any = None
+    incomplete: list[str] = field(default_factory=list)
+
+
+CheckFunc = Callable[["Context"], Outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    id: str
+    title: str
+    func: CheckFunc
+    codes: frozenset[str]
+    needs: frozenset[str] = frozenset()
+    depends: tuple[str, ...] = ()
+    section: str | None = None  # report section the artifact goes to (default: the id)
+
+
+REGISTRY: dict[str, CheckSpec] = {}
+
+
+def check(id: str, *, title: str, codes: Iterable[str] = (), needs: Iterable[str] = (),
+          depends: Iterable[str] = (), section: str | None = None) -> Callable[[CheckFunc], CheckFunc]:
+    def deco(func: CheckFunc) -> CheckFunc:
+        need_set = frozenset(needs)
+        unknown = need_set - NEEDS
+        if unknown:
+            raise CheckContractError(f"check {id}: unknown needs {sorted(unknown)}")
+        REGISTRY[id] = CheckSpec(id=id, title=title, func=func, codes=frozenset(codes), needs=need_set,
+                                 depends=tuple(depends), section=section)
+        return func
+
+    return deco
+
+
+_LOADED = False
+
+
+def load_checks() -> dict[str, CheckSpec]:
+    global _LOADED
+    if not _LOADED:
+        import mailsleuth.checks as pkg
+
+        for mod in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+            if not mod.name.startswith("_"):
+                importlib.import_module(f"mailsleuth.checks.{mod.name}")
+        _LOADED = True
+        catalogue = load_catalogue()
+        for spec in REGISTRY.values():
+            missing = sorted(c for c in spec.codes if c not in catalogue)
+            if missing:
+                raise CheckContractError(f"check {spec.id} declares codes missing from the catalogue: {missing}")
+    return REGISTRY
+
+
+def plan(specs: dict[str, CheckSpec]) -> list[CheckSpec]:
+    """Order checks so that dependencies run first (stable by id otherwise)."""
+    order: list[CheckSpec] = []
+    state: dict[str, int] = {}
+
+    def visit(cid: str, trail: tuple[str, ...]) -> None:
+        if state.get(cid) == 2:
+            return
+        if state.get(cid) == 1:
+            raise CheckContractError(f"dependency cycle: {' -> '.join((*trail, cid))}")
+        spec = specs.get(cid)
+        if spec is None:
+            return
+        state[cid] = 1
+        for dep in spec.depends:
+            visit(dep, (*trail, cid))
+        state[cid] = 2
+        order.append(spec)
+
+    for cid in sorted(specs):
+        visit(cid, ())
+    return order
+
+
+class Context:
+    """What a check may read: the message, config, resolver, clock, HTTP client and the artifacts
+    of the checks it depends on. Checks never print, score or touch the network otherwise."""
+
+    def __init__(self, message: Message, config: Config, resolver: CachingResolver,
+                 clock: Callable[[], datetime] | None = None, http: HttpClient | None = None):
+        self.message = message
+        self.config = config
+        self.resolver = resolver
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.http = http
+        self.artifacts: dict[str, Any] = {}
+        self._current: CheckSpec | None = None
+        self._catalogue = load_catalogue()
+
+    def artifact(self, check_id: str) -> Any:
+        return self.artifacts.get(check_id)
+
+    def finding(self, code: str, evidence: Iterable[Evidence] = (), *, severity: Severity | None = None,
+                **facts: Any) -> Finding:
+        spec = self._current
+        if spec is not None and code not in spec.codes:
+            raise CheckContractError(f"check {spec.id} emitted undeclared code {code}")
+        entry = self._catalogue.get(code)
+        if entry is None:
+            raise CheckContractError(f"finding code {code} is not in the catalogue")
+        return Finding(
+            code=code, severity=severity or entry.severity, title=fill(entry.title, facts),
+            explanation=fill(entry.explanation, facts), check=spec.id if spec else "",
+            evidence=tuple(evidence), facts=dict(facts), area=entry.area,
+        )
+
+    def available(self) -> set[str]:
+        have = set()
+        if self.resolver.mode != "off":
+            have.add("dns")
+        if self.message.has_body:
+            have.add("body")
+        if self.config.rdap and self.http is not None:
+            have.add("rdap")
+        if self.config.follow_links and self.http is not None:
+            have.add("follow_links")
+        return have
+
+
+_NEED_REASON = {
+    "dns": "DNS is off (--offline)",
+    "body": "the input has headers only",
+    "rdap": "registration lookups are opt-in (--rdap)",
+    "follow_links": "link following is opt-in (--follow-links)",
+}
+
+
+@dataclass(slots=True)
+class RunResult:
+    findings: list[Finding]
+    artifacts: dict[str, Any]
+    sections: dict[str, Any]
+    skipped: list[SkippedCheck]
+    ran: list[str]
+    timings_ms: dict[str, float]
+
+
+def run_checks(ctx: Context, specs: dict[str, CheckSpec] | None = None) -> RunResult:
+    specs = specs if specs is not None else load_checks()
+    findings: list[Finding] = []
+    skipped: list[SkippedCheck] = []
+    ran: list[str] = []
+    timings: dict[str, float] = {}
+    sections: dict[str, Any] = {}
+    failed: set[str] = set()
+    have = ctx.available()
+    for spec in plan(specs):
+        missing = sorted(spec.needs - have)
+        if missing:
+            skipped.append(SkippedCheck(check=spec.id, reason="; ".join(_NEED_REASON[m] for m in missing)))
+            failed.add(spec.id)
+            continue
+        broken = [d for d in spec.depends if d in failed or d not in specs]
+        if broken:
+            skipped.append(SkippedCheck(check=spec.id, reason=f"depends on {', '.join(broken)}, which did not run"))
+            failed.add(spec.id)
+            continue
+        ctx._current = spec
+        t0 = time.perf_counter()
+        try:
+            outcome = spec.func(ctx)
+        except CheckContractError:
+            raise
+        except Exception as exc:  # isolate: one broken check must not lose the report
+            ctx._current = None
+            tb = traceback.extract_tb(exc.__traceback__)
+            where = f"{tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else "?"
+            findings.append(ctx.finding(
+                "ENGINE_CHECK_FAILED",
+                [Evidence(kind=EvidenceKind.COMPUTED, ref=spec.id, value=f"{type(exc).__name__} at {where}")],
+                check=spec.id, error=type(exc).__name__,
+            ))
+            skipped.append(SkippedCheck(check=spec.id, reason=f"the check failed ({type(exc).__name__})"))
+            failed.add(spec.id)
+            continue
+        finally:
+            timings[spec.id] = (time.perf_counter() - t0) * 1000
+            ctx._current = None
+        ran.append(spec.id)
+        findings.extend(outcome.findings)
+        for note in outcome.incomplete:
+            skipped.append(SkippedCheck(check=spec.id, reason=note))
+        if outcome.artifact is not None:
+            ctx.artifacts[spec.id] = outcome.artifact
+            sections[spec.section or spec.id] = outcome.artifact
+    return RunResult(findings=findings, artifacts=ctx.artifacts, sections=sections, skipped=skipped, ran=ran,
+                     timings_ms=timings)

@@ -1,0 +1,64 @@
+"""The one HTTP client for the few opt-in web lookups (RDAP, link following).
+
+Injected like the resolver: tests pass a client bound to a local server. Nothing in mailsleuth
+opens a connection unless the user asked for RDAP or link following.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpx
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpResponse:
+    url: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    error: str | None = None  # set when no response came (timeout, refused, refused by policy)
+    peer_ip: str | None = None
+
+
+class HttpClient(Protocol):
+    def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
+                timeout: float | None = None, max_bytes: int = 1_000_000) -> HttpResponse: ...
+
+
+class HttpxClient:
+    """A plain client: no cookies, no redirects followed by itself (callers decide), bounded reads."""
+
+    def __init__(self, *, timeout: float = 5.0, user_agent: str = "mailsleuth"):
+        self._timeout = timeout
+        self._client = httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False,
+                                    headers={"User-Agent": user_agent}, cookies=None)
+
+    def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
+                timeout: float | None = None, max_bytes: int = 1_000_000) -> HttpResponse:
+        try:
+            with self._client.stream(method, url, headers=headers, timeout=timeout or self._timeout) as resp:
+                body = bytearray()
+                for chunk in resp.iter_bytes():
+                    body.extend(chunk)
+                    if len(body) >= max_bytes:
+                        break
+                self._client.cookies.clear()
+                peer = None
+                try:
+                    stream = resp.extensions.get("network_stream")
+                    if stream is not None:
+                        addr = stream.get_extra_info("server_addr")
+                        peer = str(addr[0]) if addr else None
+                except Exception:
+                    peer = None
+                return HttpResponse(url=str(resp.url), status=resp.status_code, headers=dict(resp.headers),
+                                    body=bytes(body[:max_bytes]), peer_ip=peer)
+        except httpx.TimeoutException:
+            return HttpResponse(url=url, status=0, error="timeout")
+        except httpx.HTTPError as exc:
+            return HttpResponse(url=url, status=0, error=type(exc).__name__)
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,1 @@
+"""Immutable data model. Imports nothing else from mailsleuth."""

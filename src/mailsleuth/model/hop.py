@@ -1,0 +1,34 @@
+"""One Received header turned into a hop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hop:
+    """A Received header as the receiving host wrote it.
+
+    ``header_index`` is the 0-based position among Received headers, top (newest) first.
+    Fields are None when the header did not say. ``parsed`` is False when the line could not be
+    understood; it is kept raw all the same.
+    """
+
+    header_index: int
+    raw: str
+    parsed: bool = True
+    from_helo: str | None = None
+    from_rdns: str | None = None
+    from_ip: str | None = None
+    by_host: str | None = None
+    via: str | None = None
+    protocol: str | None = None
+    tls: str | None = None
+    id: str | None = None
+    for_addr: str | None = None
+    envelope_from: str | None = None
+    timestamp: datetime | None = None  # normalised to UTC
+    timestamp_raw: str | None = None
+    comments: tuple[str, ...] = ()
+    authenticated: bool = False  # SMTP AUTH (ESMTPA/ESMTPSA or an "authenticated" comment)

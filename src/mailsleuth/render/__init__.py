@@ -1,0 +1,1 @@
+"""Renderers read only the finished Report."""

@@ -1,0 +1,203 @@
+"""Findings -> verdict. Weights, composites, thresholds and narrative words are data
+(``data/scoring/*.toml``); this module only adds them up and explains the sum.
+
+Three axes: ``phish`` (deception aimed at the reader), ``spam`` (unwanted bulk), ``trust``
+(evidence that the sender is who it says). A finding contributes its weights once per code
+(repeats add ``repeat`` times the weight, capped). Composites are named combinations of codes that
+add their own weights, like rspamd's composites.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from mailsleuth.catalogue import fill
+from mailsleuth.errors import DataError
+from mailsleuth.model.findings import Finding
+from mailsleuth.model.verdict import Contribution, Label, SkippedCheck, Verdict
+
+AXES = ("phish", "spam", "trust")
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    phish: float = 0.0
+    spam: float = 0.0
+    trust: float = 0.0
+    repeat: float = 0.0  # share of the weight added by each further finding of the same code
+    changes: str = ""  # what would change this finding's effect (for "what would change the verdict")
+
+
+@dataclass(frozen=True, slots=True)
+class Composite:
+    id: str
+    all: tuple[str, ...]
+    any: tuple[str, ...]
+    none: tuple[str, ...]
+    weight: Weight
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringData:
+    weights: dict[str, Weight]
+    composites: tuple[Composite, ...]
+    thresholds: dict[str, float]
+    narrative: dict[str, str] = field(default_factory=dict)
+
+
+def _weight(body: dict[str, Any], where: str) -> Weight:
+    unknown = set(body) - {"phish", "spam", "trust", "repeat", "changes"}
+    if unknown:
+        raise DataError(f"scoring {where}: unknown keys {sorted(unknown)}")
+    try:
+        return Weight(phish=float(body.get("phish", 0.0)), spam=float(body.get("spam", 0.0)),
+                      trust=float(body.get("trust", 0.0)), repeat=float(body.get("repeat", 0.0)),
+                      changes=str(body.get("changes", "")))
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"scoring {where}: {exc}") from None
+
+
+@cache
+def load_scoring() -> ScoringData:
+    weights: dict[str, Weight] = {}
+    composites: list[Composite] = []
+    thresholds: dict[str, float] = {}
+    narrative: dict[str, str] = {}
+    root = resources.files("mailsleuth") / "data" / "scoring"
+    for item in sorted(root.iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".toml"):
+            continue
+        try:
+            data = tomllib.loads(item.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise DataError(f"scoring/{item.name}: {exc}") from None
+        for code, body in data.get("weights", {}).items():
+            if code in weights:
+                raise DataError(f"scoring/{item.name}: weight for {code} defined twice")
+            weights[code] = _weight(body, f"{item.name}:{code}")
+        for comp in data.get("composites", []):
+            composites.append(Composite(
+                id=comp["id"], all=tuple(comp.get("all", ())), any=tuple(comp.get("any", ())),
+                none=tuple(comp.get("none", ())), note=comp.get("note", ""),
+                weight=_weight({k: comp[k] for k in AXES if k in comp}, f"{item.name}:{comp['id']}"),
+            ))
+        thresholds.update({k: float(v) for k, v in data.get("thresholds", {}).items()})
+        narrative.update({k: str(v) for k, v in data.get("narrative", {}).items()})
+    for key in ("phishing", "spam", "suspicious", "legitimate"):
+        thresholds.setdefault(key, {"phishing": 6.0, "spam": 5.0, "suspicious": 3.0, "legitimate": 2.0}[key])
+    return ScoringData(weights=weights, composites=tuple(composites), thresholds=thresholds, narrative=narrative)
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def score(findings: list[Finding], skipped: list[SkippedCheck], ran: list[str],
+          data: ScoringData | None = None) -> Verdict:
+    data = data or load_scoring()
+    totals = dict.fromkeys(AXES, 0.0)
+    contributions: list[Contribution] = []
+    by_code: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_code.setdefault(f.code, []).append(f)
+    for code, group in by_code.items():
+        w = data.weights.get(code)
+        if w is None:
+            continue
+        mult = 1.0 + min(len(group) - 1, 5) * w.repeat
+        c = Contribution(code=code, phish=w.phish * mult, spam=w.spam * mult, trust=w.trust * mult,
+                         note=group[0].title)
+        if c.phish or c.spam or c.trust:
+            contributions.append(c)
+            for axis in AXES:
+                totals[axis] += getattr(c, axis)
+    present = set(by_code)
+    fired: list[str] = []
+    for comp in data.composites:
+        if comp.all and not all(c in present for c in comp.all):
+            continue
+        if comp.any and not any(c in present for c in comp.any):
+            continue
+        if any(c in present for c in comp.none):
+            continue
+        fired.append(comp.id)
+        contributions.append(Contribution(code=comp.id, phish=comp.weight.phish, spam=comp.weight.spam,
+                                          trust=comp.weight.trust, note=comp.note))
+        for axis in AXES:
+            totals[axis] += getattr(comp.weight, axis)
+    th = data.thresholds
+    phish, spam, trust = totals["phish"], totals["spam"], totals["trust"]
+    # Trust offsets suspicion: strong, verified identity evidence lowers phish/spam weight.
+    eff_phish = phish - max(0.0, trust) * th.get("trust_offsets_phish", 0.5)
+    eff_spam = spam - max(0.0, trust) * th.get("trust_offsets_spam", 0.2)
+    if eff_phish >= th["phishing"]:
+        label, margin = Label.PHISHING, eff_phish - th["phishing"]
+    elif eff_spam >= th["spam"] and eff_spam >= eff_phish:
+        label, margin = Label.SPAM, eff_spam - th["spam"]
+    elif eff_phish >= th["suspicious"]:
+        label, margin = Label.SUSPICIOUS, eff_phish - th["suspicious"]
+    elif eff_spam >= th["spam"]:
+        label, margin = Label.SPAM, eff_spam - th["spam"]
+    elif trust >= th["legitimate"]:
+        label, margin = Label.LEGITIMATE, trust - th["legitimate"]
+    else:
+        label, margin = Label.UNKNOWN, 0.0
+    total_checks = len(ran) + len({s.check for s in skipped if s.check not in ran})
+    completeness = (len(ran) / total_checks) if total_checks else 0.0
+    # Partial runs (ran, but noted what they could not do) count half.
+    partial = {s.check for s in skipped if s.check in ran}
+    if total_checks:
+        completeness = max(0.0, (len(ran) - 0.5 * len(partial)) / total_checks)
+    base = 0.5 if label is Label.UNKNOWN else _sigmoid(0.8 * margin + 0.6)
+    confidence = round(max(0.05, min(0.99, base * (0.6 + 0.4 * completeness))), 2)
+    contributions.sort(key=lambda c: -(abs(c.phish) + abs(c.spam) + abs(c.trust)))
+    facts = {
+        "label": label.value, "phish": round(phish, 2), "spam": round(spam, 2), "trust": round(trust, 2),
+        "top": contributions[0].note if contributions else "",
+    }
+    summary = fill(data.narrative.get(f"summary_{label.value}", "{label}"), facts)
+    narrative = _narrative(label, contributions, findings, data, facts)
+    would = _would_change(label, contributions, skipped, data)
+    return Verdict(
+        label=label, confidence=confidence, summary=summary, narrative=tuple(narrative),
+        would_change=tuple(would), completeness=round(completeness, 2), skipped=tuple(skipped),
+        scores={k: round(v, 3) for k, v in totals.items()}, contributions=tuple(contributions),
+        composites=tuple(fired),
+    )
+
+
+def _narrative(label: Label, contributions: list[Contribution], findings: list[Finding], data: ScoringData,
+               facts: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    intro = data.narrative.get(f"intro_{label.value}")
+    if intro:
+        lines.append(fill(intro, facts))
+    against = [c for c in contributions if c.phish > 0 or c.spam > 0][:4]
+    for_ = [c for c in contributions if c.trust > 0 or c.phish < 0][:4]
+    if for_:
+        lines.append(fill(data.narrative.get("for", "In its favour: {items}."),
+                          {"items": "; ".join(c.note for c in for_)}))
+    if against:
+        lines.append(fill(data.narrative.get("against", "Against it: {items}."),
+                          {"items": "; ".join(c.note for c in against)}))
+    return lines
+
+
+def _would_change(label: Label, contributions: list[Contribution], skipped: list[SkippedCheck],
+                  data: ScoringData) -> list[str]:
+    out: list[str] = []
+    for c in contributions[:6]:
+        w = data.weights.get(c.code)
+        if w and w.changes and w.changes not in out:
+            out.append(w.changes)
+    reasons = sorted({s.reason for s in skipped})
+    for r in reasons[:4]:
+        out.append(fill(data.narrative.get("skipped", "A check that did not run ({reason}) could add evidence."),
+                        {"reason": r}))
+    return out[:8]
