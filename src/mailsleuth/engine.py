@@ -55,7 +55,8 @@ class CheckSpec:
     func: CheckFunc
     codes: frozenset[str]
     needs: frozenset[str] = frozenset()
-    depends: tuple[str, ...] = ()
+    depends: tuple[str, ...] = ()  # hard: skipped when one of these did not run
+    after: tuple[str, ...] = ()  # soft: run after these when present; read their artifacts if any
     section: str | None = None  # report section the artifact goes to (default: the id)
 
 
@@ -63,14 +64,15 @@ REGISTRY: dict[str, CheckSpec] = {}
 
 
 def check(id: str, *, title: str, codes: Iterable[str] = (), needs: Iterable[str] = (),
-          depends: Iterable[str] = (), section: str | None = None) -> Callable[[CheckFunc], CheckFunc]:
+          depends: Iterable[str] = (), after: Iterable[str] = (),
+          section: str | None = None) -> Callable[[CheckFunc], CheckFunc]:
     def deco(func: CheckFunc) -> CheckFunc:
         need_set = frozenset(needs)
         unknown = need_set - NEEDS
         if unknown:
             raise CheckContractError(f"check {id}: unknown needs {sorted(unknown)}")
         REGISTRY[id] = CheckSpec(id=id, title=title, func=func, codes=frozenset(codes), needs=need_set,
-                                 depends=tuple(depends), section=section)
+                                 depends=tuple(depends), after=tuple(after), section=section)
         return func
 
     return deco
@@ -110,7 +112,7 @@ def plan(specs: dict[str, CheckSpec]) -> list[CheckSpec]:
         if spec is None:
             return
         state[cid] = 1
-        for dep in spec.depends:
+        for dep in (*spec.depends, *spec.after):
             visit(dep, (*trail, cid))
         state[cid] = 2
         order.append(spec)
