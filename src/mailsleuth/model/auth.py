@@ -39,7 +39,8 @@ class AuthProperty:
 
     @property
     def key(self) -> str:
-        return f"{self.ptype}.{self.name}"
+        """``ptype.name``; just ``name`` for vendor properties written without a ptype (``action=none``)."""
+        return f"{self.ptype}.{self.name}" if self.ptype else self.name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,6 +25,7 @@ class MimeLimits:
 
 
 _FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]{1,200})[ \t]*:")
+_MESSAGE_TYPES = frozenset({"message/rfc822", "message/global"})
 _PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 
 
@@ -188,16 +189,26 @@ def _parse_entity(fields: list[tuple[str, str]], body: bytes, path: str, depth: 
         else:
             children = _parse_multipart(body, boundary.encode("utf-8", "replace"), path, depth, budget,
                                         ctype == "multipart/digest", defects)
-    if ctype == "message/rfc822" and not children and (cte or "").lower() not in ("base64", "quoted-printable"):
+    if ctype in _MESSAGE_TYPES and not children:
+        inner = body
+        if (cte or "").strip().lower() in ("base64", "quoted-printable"):
+            # Not allowed by RFC 2046 but sent anyway: decode, then parse the message inside.
+            room = max(0, min(budget.limits.max_part_bytes, budget.limits.max_total_bytes - budget.bytes))
+            inner, _cut, more = _decode_body(body, cte, room)
+            defects.extend(more)
+            defects.append(f"attached message with transfer encoding {cte!r} (not allowed; decoded anyway)")
         if depth >= budget.limits.max_depth:
             defects.append(f"MIME nesting deeper than {budget.limits.max_depth} levels: the rest was not parsed")
         elif budget.parts < budget.limits.max_parts:
-            inner_fields, inner_body = _split_part(body)
+            inner_fields, inner_body = _split_part(inner)
             child = _parse_entity(inner_fields, inner_body, f"{path}.1" if path else "1", depth + 1, budget,
                                   "text/plain")
             children = [child]
-        payload = body[: budget.limits.max_part_bytes]
-        size = len(body)
+        else:
+            budget.part_limit_hit = True
+            defects.append(f"more than {budget.limits.max_parts} MIME parts: the attached message was not parsed")
+        payload = inner[: budget.limits.max_part_bytes]
+        size = len(inner)
     elif not ctype.startswith("multipart/") or not children:
         room = max(0, min(budget.limits.max_part_bytes, budget.limits.max_total_bytes - budget.bytes))
         payload, truncated, more = _decode_body(body, cte, room)
@@ -224,7 +235,10 @@ def _parse_multipart(body: bytes, boundary: bytes, path: str, depth: int, budget
         i = body.find(delim, pos)
         if i == -1:
             break
-        if i == 0 or body[i - 1 : i] == b"\n":
+        nxt = body[i + len(delim) : i + len(delim) + 1]
+        # A delimiter starts a line and is followed by "--", white space or the line end: a
+        # longer boundary that merely begins with this one is not a match (RFC 2046 5.1.1).
+        if (i == 0 or body[i - 1 : i] == b"\n") and nxt in (b"", b"-", b"\r", b"\n", b" ", b"\t"):
             starts.append(i)
         pos = i + len(delim)
         if len(starts) > budget.limits.max_parts + 2:
