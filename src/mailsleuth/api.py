@@ -103,7 +103,8 @@ def analyze_message(msg: Message, *, config: Config | None = None, resolver: Res
         findings=tuple(findings), verdict=verdict,
         config={"dns_mode": config.dns_mode, "trusted_authserv_ids": list(config.trusted_authserv_ids),
                 "trusted_relays": list(config.trusted_relays), "rdap": config.rdap,
-                "follow_links": config.follow_links, "redact": config.redact},
+                "follow_links": config.follow_links, "redact": config.redact,
+                "own_domains": list(config.own_domains)},
     )
 
 

@@ -3,7 +3,7 @@
 The trust boundary (which hops and authentication headers the recipient's own side wrote) is
 configured here. With nothing configured the documented default applies: the top Received header
 was written by the recipient's own server, and so was every hop above the first one whose
-receiving host belongs to another organisation (see mailsleuth.checks.trust).
+receiving host belongs to another organisation (see mailsleuth.checks.received and docs/trust-boundary.md).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class Config:
     trusted_relays: tuple[str, ...] = ()  # host names or *.suffix patterns of the recipient's relays
     trusted_networks: tuple[str, ...] = ()  # CIDRs of the recipient's relays
     own_domains: tuple[str, ...] = ()  # the recipient organisation's domains (for BEC imitation)
+    brand_files: tuple[str, ...] = ()  # extra brand files (format of data/brands/*.toml), e.g. partners
     # DNS
     dns_mode: str = "live"  # live | snapshot | off
     dns_snapshot: str | None = None
@@ -66,7 +67,8 @@ class Config:
         return replace(self, **clean)
 
 
-_TUPLE_FIELDS = {"trusted_authserv_ids", "trusted_relays", "trusted_networks", "own_domains", "dns_servers"}
+_TUPLE_FIELDS = {"trusted_authserv_ids", "trusted_relays", "trusted_networks", "own_domains", "dns_servers",
+                 "brand_files"}
 
 
 def _coerce(name: str, value: Any, origin: str) -> Any:

@@ -123,3 +123,15 @@ def ip_category(ip: str) -> str | None:
 
 _DOC_NETS = tuple(ipaddress.ip_network(n) for n in (
     "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
+
+
+def has_known_suffix(name: str) -> bool:
+    """True when the name ends in a suffix listed in the PSL's ICANN section (so 'report.pdf'
+    is not taken for a domain just because it has a dot)."""
+    n = normalize(name)
+    if not n or "." not in n or is_ip(n):
+        return False
+    try:
+        return _PSL_ICANN.publicsuffix(n, accept_unknown=False) is not None
+    except Exception:
+        return False

@@ -60,5 +60,44 @@ class HttpxClient:
         except httpx.HTTPError as exc:
             return HttpResponse(url=url, status=0, error=type(exc).__name__)
 
+    def request_pinned(self, method: str, url: str, ip: str, *, headers: dict[str, str] | None = None,
+                       timeout: float | None = None, max_bytes: int = 65536) -> HttpResponse:
+        """Like :meth:`request`, but connect to ``ip`` (already vetted by the caller) while the Host
+        header and TLS SNI / certificate check use the URL's host name. The name is never resolved
+        here, so a DNS answer cannot change between the caller's check and the connection."""
+        try:
+            parts = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError, ValueError):
+            return HttpResponse(url=url, status=0, error="invalid URL")
+        host = parts.host
+        literal = f"[{ip}]" if ":" in ip else ip
+        try:
+            pinned = parts.copy_with(host=literal.strip("[]"))
+        except (httpx.InvalidURL, TypeError, ValueError):
+            return HttpResponse(url=url, status=0, error="invalid URL")
+        hdrs = dict(headers or {})
+        default_port = {"http": 80, "https": 443}.get(parts.scheme)
+        hdrs["Host"] = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
+        ext = {"sni_hostname": host} if parts.scheme == "https" else {}
+        try:
+            req = self._client.build_request(method, pinned, headers=hdrs, timeout=timeout or self._timeout,
+                                             extensions=ext)
+            resp = self._client.send(req, stream=True)
+            try:
+                body = bytearray()
+                for chunk in resp.iter_bytes():
+                    body.extend(chunk)
+                    if len(body) >= max_bytes:
+                        break
+            finally:
+                resp.close()
+                self._client.cookies.clear()
+            return HttpResponse(url=url, status=resp.status_code, headers=dict(resp.headers),
+                                body=bytes(body[:max_bytes]), peer_ip=ip)
+        except httpx.TimeoutException:
+            return HttpResponse(url=url, status=0, error="timeout", peer_ip=ip)
+        except httpx.HTTPError as exc:
+            return HttpResponse(url=url, status=0, error=type(exc).__name__, peer_ip=ip)
+
     def close(self) -> None:
         self._client.close()

@@ -44,6 +44,7 @@ class MacroContext:
     receiver: str = "unknown"
     timestamp: int = 0
     validated_ptr: str | None = None  # filled lazily by the caller for %{p}
+    upper_hex: bool = False  # IPv6 nibbles in upper case (DNS is case-blind; keeps the client's spelling)
 
 
 def parse(text: str, *, exp: bool = False) -> tuple[Piece, ...]:
@@ -101,10 +102,11 @@ def ends_with_macro(pieces: tuple[Piece, ...]) -> bool:
     return bool(pieces) and isinstance(pieces[-1], _Expand)
 
 
-def ip_dotted(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+def ip_dotted(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, *, upper: bool = False) -> str:
     if ip.version == 4:
         return str(ip)
-    return ".".join(ip.exploded.replace(":", ""))
+    nibbles = ip.exploded.replace(":", "")
+    return ".".join(nibbles.upper() if upper else nibbles)
 
 
 def _value(letter: str, ctx: MacroContext) -> str:
@@ -119,7 +121,7 @@ def _value(letter: str, ctx: MacroContext) -> str:
         case "d":
             return ctx.domain
         case "i":
-            return ip_dotted(ip)
+            return ip_dotted(ip, upper=ctx.upper_hex)
         case "p":
             return ctx.validated_ptr or "unknown"
         case "v":

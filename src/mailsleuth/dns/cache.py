@@ -98,6 +98,16 @@ class CachingResolver:
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
+    def peek(self, name: str, rdtype: str) -> Answer | None:
+        """The cached answer if there is one, else None; never sends a query and never waits
+        (after a time-bounded prefetch, a query still in flight is simply not there yet)."""
+        key = (normalize_name(name), rdtype.upper())
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._remember(key, hit)
+            return hit
+
     @property
     def log(self) -> tuple[Answer, ...]:
         with self._lock:

@@ -23,7 +23,7 @@ _MAX_DOMAINS = 24
 _FROM = re.compile(r"^\s*from\s+(\S+)", re.I)
 _BY = re.compile(r"\bby\s+([^\s;()]+)", re.I)
 _IP = re.compile(r"\[(?:IPv6:)?([0-9A-Fa-f:.]{3,45})\]")
-_BARE_IP = re.compile(r"\(\s*(?:[^\s()\[\]]+\s+)?(\d{1,3}(?:\.\d{1,3}){3})\s*\)")
+_BARE_IP = re.compile(r"\(\s*(?:[^\s()\[\]]+\s+)?([0-9A-Fa-f:.]{3,45})\s*\)")
 _RDNS = re.compile(r"\(\s*([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\s*\[")
 _DKIM_D = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", re.I)
 _MSGID_HOST = re.compile(r"@([^>\s]+)>?\s*$")
@@ -134,6 +134,18 @@ def _org(name: str | None) -> str | None:
     return org_domain(h) if h else None
 
 
+def _side_key(name: str | None) -> str | None:
+    """The organisation a host belongs to for the trust walk: a known platform's hosts (which
+    span several registered domains) count as one organisation, else the organisational domain."""
+    h = valid_host(name)
+    if not h:
+        return None
+    from mailsleuth.infra.platforms import platform_for_domain
+
+    p = platform_for_domain("host", h)
+    return f"platform:{p.id}" if p is not None else org_domain(h)
+
+
 def _find_client(top_first: list[HopView], client_ip: str | None) -> int | None:
     """Index (top first) of the hop at which the recipient's side took the mail."""
     if client_ip:
@@ -142,14 +154,14 @@ def _find_client(top_first: list[HopView], client_ip: str | None) -> int | None:
                 return i
     if not top_first:
         return None
-    own = {o for o in (_org(top_first[0].by),) if o}
+    own = {o for o in (_side_key(top_first[0].by),) if o}
     for i, h in enumerate(top_first):
-        by_org = _org(h.by)
+        by_org = _side_key(h.by)
         if i > 0 and own and by_org and by_org not in own:
             return max(0, i - 1)
         if by_org:
             own.add(by_org)
-        from_org = _org(h.rdns) or _org(h.helo)
+        from_org = _side_key(h.rdns) or _side_key(h.helo)
         cat = ip_category(h.ip) if h.ip else "none"
         internal = cat not in (None, "documentation")
         if from_org and from_org in own:
@@ -202,7 +214,7 @@ def _first_addr_domain(msg: Any, name: str) -> str | None:
     h = msg.get(name)
     if h is None:
         return None
-    addrs = parse_addresses(h.value)
+    addrs = parse_addresses(h.value[:2000])  # no real address list is longer; keeps the parser linear
     return addrs[0].domain if addrs and addrs[0].domain else None
 
 
@@ -261,3 +273,19 @@ def _identities(ctx: Any, view: MessageView) -> None:
             if isinstance(dom, str):
                 names.append(dom)
     view.link_domains = list(dict.fromkeys(x for x in (valid_host(n) for n in names) if x))[:20]
+
+
+_VIEWS: dict[int, tuple[Any, MessageView]] = {}
+
+
+def view_for(ctx: Any) -> MessageView:
+    """build_view, computed once per message for the several infrastructure checks."""
+    key = id(ctx.message)
+    hit = _VIEWS.get(key)
+    if hit is not None and hit[0] is ctx.message:
+        return hit[1]
+    view = build_view(ctx)
+    if len(_VIEWS) >= 8:
+        _VIEWS.clear()
+    _VIEWS[key] = (ctx.message, view)
+    return view

@@ -109,3 +109,44 @@ class VerifiedResult:
     complete: bool = True  # False when data was missing (headers only, offline, not in snapshot)
     trace: tuple[TraceStep, ...] = ()
     details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthClaim:
+    """One reported result, flattened: who claimed what about which domain, and whether that hop is trusted."""
+
+    method: str
+    result: AuthResultValue
+    result_raw: str
+    domain: str | None  # dkim: header.d (or header.i's domain); spf: smtp.mailfrom's domain; dmarc: header.from
+    subject: str  # the property it is about, e.g. "header.d=example.com"
+    by: str | None  # the authserv-id (or Received-SPF receiver) that wrote it
+    header: str  # header ref, e.g. "Authentication-Results[0]"
+    header_index: int
+    trusted: bool
+    reason: str | None = None
+    comments: tuple[str, ...] = ()
+    policy: str | None = None  # DMARC: the p= / action= the receiver wrote
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MethodSummary:
+    """Per method: what trusted receivers claimed against what hops outside the boundary claimed."""
+
+    method: str
+    trusted: tuple[str, ...]  # e.g. "pass header.d=example.com (by mx.example.net)"
+    untrusted: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportedAuthReport:
+    """The artifact of ``auth.reported``: every authentication header as parsed, and the claims."""
+
+    headers: tuple[ReportedAuth, ...]
+    claims: tuple[AuthClaim, ...]
+    methods: tuple[MethodSummary, ...]
+    trusted_authserv_ids: tuple[str, ...] = ()
+    forged: tuple[str, ...] = ()  # refs of headers that claim a trusted authserv-id from below the boundary
+
+    def trusted_claims(self, method: str | None = None) -> tuple[AuthClaim, ...]:
+        return tuple(c for c in self.claims if c.trusted and (method is None or c.method == method))

@@ -32,3 +32,9 @@ class Hop:
     timestamp_raw: str | None = None
     comments: tuple[str, ...] = ()
     authenticated: bool = False  # SMTP AUTH (ESMTPA/ESMTPSA or an "authenticated" comment)
+    # Added for the Received chain (mailsleuth.parse.received); all optional.
+    by_ip: str | None = None  # the receiving host's own address when it wrote one, e.g. "by h (192.0.2.1)"
+    tls_version: str | None = None  # normalised: "TLSv1.2", "TLSv1.3", "SSLv3" ...
+    tls_cipher: str | None = None
+    tls_bits: int | None = None
+    may_be_forged: bool = False  # the receiver noted that the client's reverse DNS does not confirm

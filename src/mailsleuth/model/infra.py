@@ -106,6 +106,22 @@ class RdapRecord:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Registrations:
+    """The RDAP artifact: records by the name asked about (identity and link host names map to
+    the record of their registrable domain) and by IP."""
+
+    domains: dict[str, RdapRecord] = field(default_factory=dict)
+    ips: dict[str, RdapRecord] = field(default_factory=dict)
+
+    @property
+    def records(self) -> tuple[RdapRecord, ...]:
+        seen: dict[int, RdapRecord] = {}
+        for r in (*self.domains.values(), *self.ips.values()):
+            seen.setdefault(id(r), r)
+        return tuple(seen.values())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SignalHit:
     kind: str  # header, message_id, return_path, dkim, host, ns, mx, spf, asn, received
     detail: str  # what matched, e.g. "X-SG-EID" or "ns1.example.net"
@@ -130,6 +146,7 @@ class PlatformMatch:
 class Platforms:
     matches: tuple[PlatformMatch, ...] = ()
     origin: str | None = None  # id of the platform that sent it, when one is named
+    platform: str | None = None  # that platform's name
     relays: tuple[str, ...] = ()
     used_dns: bool = False
 

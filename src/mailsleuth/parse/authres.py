@@ -45,6 +45,7 @@ KNOWN_METHODS = frozenset({
 })
 
 _WS = " \t\r\n"
+NO_AUTHSERV_ID = "no authserv-id"
 
 
 class _Reader:
@@ -259,7 +260,7 @@ def parse_ar_value(value: str, *, arc: bool = False) -> tuple[str | None, str | 
     authserv_id: str | None = None
     version: str | None = None
     if _looks_like_resinfo(r):
-        errors.append("no authserv-id (the field starts with a result)")
+        errors.append(NO_AUTHSERV_ID + " (the field starts with a result)")
     else:
         authserv_id = r.value() or None
         r.skip_cfws()

@@ -48,6 +48,8 @@ def read_tnef(data: bytes, *, max_attachments: int = 200, max_bytes: int = 25 * 
     total = 0
     for _ in range(_MAX_ATTRIBUTES):
         if pos + 9 > n:
+            if pos < n:
+                out.defects.append("TNEF stream truncated inside an attribute header")
             break
         level = data[pos]
         attr_id, length = struct.unpack_from("<II", data, pos + 1)

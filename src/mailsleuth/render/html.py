@@ -28,7 +28,7 @@ from jinja2 import ChainableUndefined, Environment, FunctionLoader, Template
 from markupsafe import Markup
 
 from mailsleuth.model.report import Report
-from mailsleuth.render.jsonout import report_dict
+from mailsleuth.render.jsonout import report_dict, to_jsonable
 
 TEMPLATE_PACKAGE = "mailsleuth.render"
 TEMPLATE_DIR = "templates"
@@ -76,13 +76,27 @@ def style_hash() -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
+def visible(value: object) -> object:
+    """Jinja2 ``finalize``: control characters in any printed string are shown as ``\\xNN``;
+    ``None`` prints as nothing. Markup (our own macros and stylesheet) passes unchanged."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and not isinstance(value, Markup) and _CONTROL.search(value):
+        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return value
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def configure(env: Environment) -> Environment:
     """Register the filters and globals the report templates use (the web app calls this too)."""
+    env.finalize = visible
     env.filters.update({
         "label": humanize, "short": shorten, "duration": duration, "scalar": is_scalar,
         "columns": table_columns, "hop_dur": duration,
     })
-    env.tests.update({"scalar": is_scalar, "table": is_table})
+    env.tests.update({"scalar": is_scalar, "table": is_table, "records": is_records, "compact": is_compact})
     env.globals.update({"MAX_ITEMS": MAX_ITEMS, "MAX_DEPTH": MAX_DEPTH})
     return env
 
@@ -115,9 +129,25 @@ def is_scalar(v: object) -> bool:
     return v is None or isinstance(v, str | int | float | bool)
 
 
+def _flat(x: object) -> bool:
+    return is_scalar(x) or (isinstance(x, list) and len(x) <= 8 and all(is_scalar(i) for i in x)) or \
+        (isinstance(x, dict) and is_compact(x))
+
+
 def is_table(v: object) -> bool:
-    """A list of dicts with at least one scalar column: shown as a table."""
+    """A list of flat records (scalars, short lists of scalars): shown as a grid. Records holding
+    nested structures are shown one below the other instead (grids inside grids are unreadable)."""
+    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) and all(_flat(i) for i in x.values()) for x in v)
+
+
+def is_records(v: object) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+
+def is_compact(v: object) -> bool:
+    """A small mapping of short scalars, shown inline as ``key value`` chips."""
+    return isinstance(v, dict) and 0 < len(v) <= 8 and all(
+        is_scalar(x) and len(str(k)) + len(str(x)) < 48 for k, x in v.items())
 
 
 def table_columns(rows: list[dict[str, Any]], limit: int = 12) -> list[str]:
@@ -160,11 +190,11 @@ def _parse_time(value: object) -> datetime | None:
 
 def _list_of_dicts(value: Any, keys: tuple[str, ...]) -> list[dict[str, Any]] | None:
     """The first list of dicts found at ``value`` itself or under one of ``keys`` (one level)."""
-    if is_table(value):
+    if is_records(value):
         return list(value)
     if isinstance(value, dict):
         for k in keys:
-            if is_table(value.get(k)):
+            if is_records(value.get(k)):
                 return list(value[k])
     return None
 
@@ -173,38 +203,50 @@ def hop_view(chain: Any) -> dict[str, Any] | None:
     """Hops in the order the message travelled (origin first), with the delay at each hop and a bar
     proportional to it. Delays come from the hop's own fields when the chain check supplies them,
     otherwise from consecutive timestamps."""
+    chain = to_jsonable(chain)
     hops = _list_of_dicts(chain, ("hops", "chain", "items", "received"))
     if hops is None:
         return None
-    extras = {k: v for k, v in chain.items() if k not in ("hops", "chain", "items", "received")} \
+    extras = {k: v for k, v in chain.items() if k not in ("hops", "chain", "items", "received", "boundary")} \
         if isinstance(chain, dict) else {}
 
+    def inner(h: dict[str, Any]) -> dict[str, Any]:
+        return h["hop"] if isinstance(h.get("hop"), dict) else h
+
     def index(h: dict[str, Any]) -> int:
-        i = h.get("header_index", h.get("index"))
+        i = h.get("header_index", inner(h).get("header_index"))
         return i if isinstance(i, int) else 0
 
-    ordered = sorted(hops, key=index, reverse=True)  # bottom (oldest) header first
+    if all(isinstance(h.get("number"), int) for h in hops):
+        ordered = sorted(hops, key=lambda h: h["number"])  # the chain numbered them, origin first
+    else:
+        ordered = sorted(hops, key=index, reverse=True)  # bottom (oldest) header first
     rows: list[dict[str, Any]] = []
     prev: datetime | None = None
     first: datetime | None = None
     last: datetime | None = None
     for n, h in enumerate(ordered, 1):
-        hop = h.get("hop") if isinstance(h.get("hop"), dict) else h
+        hop = inner(h)
         ts = _parse_time(hop.get("timestamp"))
-        given = next((h[k] for k in ("delay_seconds", "delay_s", "delay") if isinstance(h.get(k), int | float)), None)
-        delay = float(given) if given is not None else (
-            (ts - prev).total_seconds() if ts is not None and prev is not None else None)
+        given = next((h[k] for k in ("delay_s", "delay_seconds", "delay") if isinstance(h.get(k), int | float)), None)
+        if given is None and any(k in h for k in ("delay_s", "delay_seconds")):
+            delay = None  # the chain says the delay is unknown here (e.g. no timestamp)
+        else:
+            delay = float(given) if given is not None else (
+                (ts - prev).total_seconds() if ts is not None and prev is not None else None)
         if ts is not None:
             prev = ts
             first = first or ts
             last = ts
         sender = hop.get("from_rdns") or hop.get("from_helo") or ""
         rows.append({
-            "n": n, "header_index": index(h), "raw": hop.get("raw", ""), "from": sender,
+            "n": h.get("number") if isinstance(h.get("number"), int) else n, "header_index": index(h),
+            "raw": hop.get("raw", ""), "from": sender,
             "from_helo": hop.get("from_helo"), "from_ip": hop.get("from_ip"), "by": hop.get("by_host"),
-            "protocol": hop.get("protocol"), "tls": hop.get("tls"), "id": hop.get("id"),
+            "protocol": hop.get("protocol"), "tls": hop.get("tls") or hop.get("tls_version"), "id": hop.get("id"),
             "for": hop.get("for_addr"), "time": hop.get("timestamp") or hop.get("timestamp_raw"),
-            "delay": delay, "parsed": hop.get("parsed", True),
+            "delay": delay, "parsed": hop.get("parsed", True), "side": h.get("side"),
+            "forged": bool(hop.get("may_be_forged") or h.get("may_be_forged")),
             "trusted": next((h[k] for k in ("trusted", "internal", "inside") if isinstance(h.get(k), bool)), None),
             "notes": [v for k, v in h.items() if k in ("note", "notes", "problems", "issues") and v],
             "extra": {k: v for k, v in h.items() if k not in _HOP_KNOWN and v not in (None, "", [], {})},
@@ -223,7 +265,8 @@ _HOP_KNOWN = frozenset({
     "header_index", "index", "raw", "parsed", "from_helo", "from_rdns", "from_ip", "by_host", "via",
     "protocol", "tls", "id", "for_addr", "envelope_from", "timestamp", "timestamp_raw", "comments",
     "authenticated", "hop", "delay_seconds", "delay_s", "delay", "trusted", "internal", "inside",
-    "note", "notes", "problems", "issues",
+    "note", "notes", "problems", "issues", "number", "side", "header_position", "may_be_forged", "by_ip",
+    "tls_bits", "tls_cipher", "tls_version",
 })
 
 
@@ -247,10 +290,17 @@ def auth_view(d: dict[str, Any]) -> dict[str, Any]:
                           for p in (res.get("properties") or []) if isinstance(p, dict)},
             })
     verified: dict[str, list[dict[str, Any]]] = {}
+    context: list[tuple[str, Any]] = []
+    list_keys = ("results", "signatures", "items", "verified")
     for sid, art in (auth.get("verified") or {}).items():
         items = art if isinstance(art, list) else [art]
         if isinstance(art, dict) and "method" not in art:
-            items = _list_of_dicts(art, ("results", "signatures", "items", "verified")) or [art]
+            found = _list_of_dicts(art, list_keys)
+            items = found or [art]
+            if found:
+                rest = {k: v for k, v in art.items() if k not in list_keys and v not in (None, "", [], {})}
+                if rest:
+                    context.append((sid, rest))
         for it in items:
             if not isinstance(it, dict):
                 continue
@@ -263,7 +313,12 @@ def auth_view(d: dict[str, Any]) -> dict[str, Any]:
     reported_extra = None
     if reported_raw is not None and not headers:
         reported_extra = reported_raw
-    return {"rows": rows, "headers": headers, "reported_generic": reported_extra}
+    elif isinstance(reported_raw, dict):
+        rest = {k: v for k, v in reported_raw.items()
+                if k not in ("headers", "reported", "results", "items", "claims", "methods") and v not in (None, "", [], {})}
+        if rest:
+            context.append(("auth.reported", rest))
+    return {"rows": rows, "headers": headers, "reported_generic": reported_extra, "context": context}
 
 
 def _ref(h: dict[str, Any]) -> str:
@@ -328,11 +383,4 @@ def render_html(report: Report, *, title: str | None = None) -> str:
     html = template("standalone.html").render(
         **view, page_title=page_title, css=Markup(stylesheet()), csp=csp, dns_mode_words=DNS_MODE_WORDS,
     )
-    return _tidy(html)
-
-
-_BLANKS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
-
-
-def _tidy(html: str) -> str:
-    return _BLANKS.sub("\n\n", html)
+    return html

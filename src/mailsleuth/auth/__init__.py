@@ -1,0 +1,1 @@
+"""Re-verification of e-mail authentication: DKIM, SPF, DMARC and ARC, each step explained."""

@@ -1,0 +1,507 @@
+"""DKIM re-verification (RFC 6376, RFC 8301, RFC 8463) over dkimpy, with DNS through our resolver.
+
+dkimpy does the canonicalization, hashing and signature arithmetic. Everything around it is ours,
+so that each step is reported on its own:
+
+- the key lookup goes through :class:`KeyFetcher`, a ``dnsfunc`` for dkimpy that asks the project's
+  resolver and remembers the DNS status of each lookup (NXDOMAIN, NODATA, TIMEOUT, UNKNOWN = not in
+  the snapshot, OFFLINE stay apart);
+- the body hash is computed and compared with ``bh=`` separately;
+- the header signature is verified separately, over the ``bh=`` value the signature carries, so that
+  a headers-only copy can still have its header signature checked;
+- ``t=`` and ``x=`` are judged at the delivery time of the trusted hop and at the wall clock, never
+  against dkimpy's own clock;
+- key flags (``t=y`` testing, ``t=s`` strict identity, ``h=`` hash list, ``s=`` service) are read
+  from the key record.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import dkim
+from dkim.canonicalization import CanonicalizationPolicy, InvalidCanonicalizationPolicyError
+from dkim.util import InvalidTagValueList, parse_tag_value
+
+from mailsleuth.dns.base import Answer, Resolver, Status, answer
+from mailsleuth.model.auth import AuthResultValue, TraceStep, VerifiedResult
+
+MIN_RSA_BITS = 1024  # RFC 8301 section 3.2: verifiers MUST NOT accept smaller keys
+MAX_SIGNATURES = 20  # signatures verified per message; the rest are counted
+CLOCK_SLOP_S = 36_000  # tolerance for signers' clocks (the figure dkimpy uses)
+_ALGORITHMS = {"rsa-sha1": ("rsa", "sha1"), "rsa-sha256": ("rsa", "sha256"), "ed25519-sha256": ("ed25519", "sha256")}
+_HASHERS: dict[str, Callable[..., Any]] = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
+_HEADER_END = re.compile(rb"(?:^|\r?\n)\r?\n")  # the empty line after the header block
+_NEWLINE = re.compile(rb"\r?\n")
+
+
+class KeyFetcher:
+    """A ``dnsfunc`` for dkimpy that asks our resolver for TXT records and keeps every answer.
+
+    ``fetcher(b"sel._domainkey.example.com.")`` returns the record text (bytes) or None, and raises
+    ``dkim.DnsTimeoutError`` for a temporary failure, as dkimpy expects. ``answers`` keeps the
+    :class:`Answer` of each name, so the caller can tell *why* there was no key.
+    """
+
+    def __init__(self, resolver: Resolver, *, max_lookups: int = 60):
+        self.resolver = resolver
+        self.answers: dict[str, Answer] = {}
+        self.max_lookups = max_lookups
+        self.ambiguous: set[str] = set()
+
+    def lookup(self, name: str) -> Answer:
+        key = name.strip().rstrip(".").lower()
+        hit = self.answers.get(key)
+        if hit is not None:
+            return hit
+        if len(self.answers) >= self.max_lookups:
+            return answer(key or ".", "TXT", Status.TIMEOUT, source="budget")
+        try:
+            key.encode("ascii")
+            ans = self.resolver.query(key, "TXT")
+        except UnicodeEncodeError:
+            ans = answer(key, "TXT", Status.NXDOMAIN, source="invalid name")
+        except Exception:  # a backend must not raise; if one does, treat it as a server failure
+            ans = answer(key, "TXT", Status.SERVFAIL, source="error")
+        self.answers[key] = ans
+        return ans
+
+    def record(self, name: str) -> str | None:
+        """The key record at ``name``: the one TXT record that looks like a DKIM key (else the first)."""
+        ans = self.lookup(name)
+        if ans.status is not Status.NOERROR or not ans.records:
+            return None
+        keyish = [r for r in ans.records if re.search(r"(^|;)\s*p\s*=", r)]
+        if len(keyish) > 1:
+            self.ambiguous.add(ans.name)
+        return (keyish or list(ans.records))[0]
+
+    def __call__(self, name: bytes | str, timeout: float = 5) -> bytes | None:
+        text = name.decode("utf-8", errors="replace") if isinstance(name, bytes) else name
+        ans = self.lookup(text)
+        if ans.status.is_temporary:
+            raise dkim.DnsTimeoutError(f"{ans.name}: {ans.status.value}")
+        rec = self.record(text)
+        return rec.encode("utf-8", errors="replace") if rec is not None else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyInfo:
+    """What the key record at ``s._domainkey.d`` says (parsed by us; the key itself by dkimpy)."""
+
+    name: str
+    status: str  # DNS status of the lookup
+    record: str = ""
+    key_type: str = ""  # rsa | ed25519
+    bits: int | None = None
+    testing: bool = False  # t=y
+    strict: bool = False  # t=s: i= must be exactly d=
+    hashes: tuple[str, ...] = ()  # h= (empty: any)
+    service: str = "*"
+    revoked: bool = False  # empty p=
+    error: str = ""  # why the record cannot be used
+    ambiguous: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DkimVerification:
+    """The artifact of ``auth.verify.dkim``: one VerifiedResult per DKIM-Signature, top first."""
+
+    signatures: tuple[VerifiedResult, ...]
+    evaluated_at: str  # the time t=/x= were judged at (delivery time when known, else now)
+    delivered_at: str | None
+    delivered_at_source: str  # "received.chain", "top Received header" or "unknown"
+    body_checked: bool
+    not_verified: int = 0  # signatures beyond MAX_SIGNATURES
+    notes: tuple[str, ...] = ()
+
+    def passing(self) -> tuple[VerifiedResult, ...]:
+        return tuple(s for s in self.signatures if s.result is AuthResultValue.PASS)
+
+
+def _s(b: bytes | None) -> str:
+    return b.decode("utf-8", errors="replace") if b is not None else ""
+
+
+def _int_tag(tags: dict[bytes, bytes], tag: bytes) -> int | None:
+    v = tags.get(tag)
+    if v is None:
+        return None
+    v = re.sub(rb"\s+", b"", v)
+    if not v.isdigit() or len(v) > 15:
+        raise ValueError(f"{_s(tag)}= is not a decimal number ({_s(v)[:30]})")
+    return int(v)
+
+
+@lru_cache(maxsize=512)
+def parse_key_record(name: str, status: Status, record: str | None, *, ambiguous: bool = False) -> KeyInfo:
+    """Read a DKIM key record's tags. Never raises: problems go to ``error``."""
+    if record is None:
+        return KeyInfo(name=name, status=status.value, ambiguous=ambiguous)
+    base: dict[str, Any] = {"name": name, "status": status.value, "record": record[:2000], "ambiguous": ambiguous}
+    try:
+        tags = parse_tag_value(record.encode("utf-8", errors="replace"))
+    except InvalidTagValueList as exc:
+        return KeyInfo(**base, error=f"the key record is not a valid tag list ({_s(bytes(str(exc), 'utf-8'))[:80]})")
+    version = _s(tags.get(b"v"))
+    flags = {f.strip() for f in _s(tags.get(b"t")).split(":") if f.strip()}
+    hashes = tuple(h.strip().lower() for h in _s(tags.get(b"h")).split(":") if h.strip())
+    service_list = {x.strip().lower() for x in _s(tags.get(b"s", b"*")).split(":") if x.strip()}
+    service = ":".join(sorted(service_list)) or "*"
+    ktype = _s(tags.get(b"k", b"rsa")).strip().lower() or "rsa"
+    p = re.sub(r"\s+", "", _s(tags.get(b"p")))
+    info: dict[str, Any] = {"key_type": ktype, "testing": "y" in flags, "strict": "s" in flags, "hashes": hashes,
+                            "service": service}
+    if version and version != "DKIM1":
+        return KeyInfo(**base, **info, error=f"the key record has v={version}, not DKIM1")
+    if b"p" not in tags:
+        return KeyInfo(**base, **info, error="the key record has no p= (public key)")
+    if not p:
+        return KeyInfo(**base, **info, revoked=True, error="the key was revoked (empty p=)")
+    if ktype not in ("rsa", "ed25519"):
+        return KeyInfo(**base, **info, error=f"unknown key type k={ktype}")
+    if not (service_list & {"*", "email"}):
+        return KeyInfo(**base, **info, error=f"the key is not for e-mail (s={service})")
+    bits: int | None = None
+    try:
+        if ktype == "rsa":
+            pk = dkim.crypto.parse_public_key(base64.b64decode(p))
+            bits = dkim.bitsize(pk["modulus"])
+        else:
+            raw = base64.b64decode(p)
+            if len(raw) != 32:
+                raise ValueError("an ed25519 key is 32 bytes")
+            bits = 256
+    except Exception as exc:  # any decoding problem of attacker-supplied DNS data
+        return KeyInfo(**base, **info, error=f"the public key cannot be read ({type(exc).__name__})")
+    return KeyInfo(**base, **info, bits=bits)
+
+
+def _ts(epoch: int | None) -> str | None:
+    if epoch is None:
+        return None
+    try:
+        return datetime.fromtimestamp(epoch, UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def signed_header_refs(names: list[str], headers: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
+    """Which header instance each h= entry covers (RFC 6376 5.4.2: bottom-up per name).
+
+    ``headers`` is [(lower name, position)] top first; returns [(name, position or None)].
+    """
+    lastindex: dict[str, int] = {}
+    out: list[tuple[str, int | None]] = []
+    for n in names:
+        i = lastindex.get(n, len(headers))
+        found: int | None = None
+        while i > 0:
+            i -= 1
+            if headers[i][0] == n:
+                found = i
+                break
+        lastindex[n] = i if found is not None else 0
+        out.append((n, headers[found][1] if found is not None else None))
+    return out
+
+
+@dataclass(slots=True)
+class _Work:
+    """Mutable state while one signature is verified."""
+
+    trace: list[TraceStep] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def step(self, what: str, outcome: str, detail: str = "", dns: tuple[str, ...] = ()) -> None:
+        self.trace.append(TraceStep(what=what, outcome=outcome, detail=detail[:500], dns=dns))
+
+
+class DkimVerifier:
+    """Verifies every DKIM-Signature of one message (``raw`` RFC 5322 bytes)."""
+
+    def __init__(self, raw: bytes, *, has_body: bool, fetcher: KeyFetcher,
+                 eval_time: datetime, now: datetime, delivered_at: datetime | None):
+        self.has_body = has_body
+        self.fetcher = fetcher
+        self.eval_time = eval_time
+        self.now = now
+        self.delivered_at = delivered_at
+        self.error = ""
+        self.dk: Any = None
+        self._body_raw = b""
+        try:
+            # dkimpy parses only the header block; the body is normalised (and canonicalised) only
+            # when a key was found and a body hash must be computed.
+            self.dk = dkim.DKIM(self._split(raw), minkey=0, logger=_QUIET)
+        except Exception as exc:  # dkimpy's header parser rejects some malformed messages
+            self.error = f"the header block cannot be read for DKIM ({type(exc).__name__}: {str(exc)[:120]})"
+        self.sigheaders: list[tuple[bytes, bytes]] = []
+        if self.dk is not None:
+            self.sigheaders = [(x, y) for x, y in self.dk.headers if x.lower() == b"dkim-signature"]
+        self._header_pos = [(_s(x).lower(), i) for i, (x, _y) in enumerate(self.dk.headers)] if self.dk else []
+        self._body_cache: dict[str, bytes] = {}
+
+    def _split(self, raw: bytes) -> bytes:
+        """Keep the header block for dkimpy and the body (as dkimpy would read it) for later."""
+        m = _HEADER_END.search(raw)
+        if m is None:
+            self._body_raw = b""
+            return raw
+        self._body_raw = raw[m.end():]
+        return raw[:m.start()] + b"\r\n\r\n"
+
+    def _canonical_body(self, policy: Any, name: str) -> bytes:
+        if name not in self._body_cache:
+            body = _NEWLINE.sub(b"\r\n", self._body_raw)  # what dkimpy's rfc822_parse makes of it
+            self._body_cache[name] = policy.canonicalize_body(body)
+        return self._body_cache[name]
+
+    def verify_all(self) -> tuple[list[VerifiedResult], int]:
+        results = [self.verify(i) for i in range(min(len(self.sigheaders), MAX_SIGNATURES))]
+        return results, max(0, len(self.sigheaders) - MAX_SIGNATURES)
+
+    def verify(self, idx: int) -> VerifiedResult:
+        w = _Work()
+        try:
+            return self._verify(idx, w)
+        except Exception as exc:  # hostile input must not break the check; report it as an error
+            w.step("verification", "error", f"{type(exc).__name__}: {str(exc)[:200]}")
+            return self._result(w, AuthResultValue.PERMERROR, f"the signature could not be processed ({type(exc).__name__})",
+                                subject=str(w.details.get("subject", f"signature {idx + 1}")))
+
+    def _result(self, w: _Work, result: AuthResultValue, cause: str, *, complete: bool = True,
+                subject: str = "") -> VerifiedResult:
+        return VerifiedResult(method="dkim", result=result, subject=subject or str(w.details.get("subject", "")),
+                              cause=cause, complete=complete, trace=tuple(w.trace), details=dict(w.details))
+
+    def _verify(self, idx: int, w: _Work) -> VerifiedResult:
+        d = w.details
+        _name, value = self.sigheaders[idx]
+        d.update(index=idx, header_ref=f"DKIM-Signature[{idx}]", header_ok=None, body_ok=None, d="", s="", i="",
+                 algorithm="", key_type="", key_bits=None, canonicalization="", signed_headers=[],
+                 from_signed=False, from_oversigned=False, l=None, t=None, x=None, expired_at_delivery=None,
+                 expired_now=None, testing=False, key_status="", subject=f"signature {idx + 1}")
+        try:
+            tags = parse_tag_value(value)
+        except InvalidTagValueList as exc:
+            w.step("read the signature", "malformed", str(exc))
+            return self._result(w, AuthResultValue.PERMERROR, "the DKIM-Signature is not a valid tag list")
+        sd, ss = _s(tags.get(b"d")).strip().lower(), _s(tags.get(b"s")).strip()
+        d.update(d=sd, s=ss, i=_s(tags.get(b"i")).strip() or f"@{sd}", algorithm=_s(tags.get(b"a")).strip().lower(),
+                 canonicalization=_s(tags.get(b"c", b"simple/simple")).strip().lower(),
+                 subject=f"d={sd} s={ss}", bh=re.sub(r"\s+", "", _s(tags.get(b"bh"))))
+        hnames = [x.strip().lower() for x in _s(tags.get(b"h")).split(":") if x.strip()]
+        d["signed_headers"] = hnames
+        from_count = sum(1 for n, _ in self._header_pos if n == "from")
+        d["from_signed"] = "from" in hnames
+        d["from_oversigned"] = hnames.count("from") > from_count
+        d["from_headers"] = from_count
+        refs = signed_header_refs(hnames, self._header_pos)
+        d["signed_present"] = [f"{n}@{pos}" for n, pos in refs if pos is not None]
+        d["signed_absent"] = sorted({n for n, pos in refs if pos is None})
+        # Field checks: dkimpy's, without its wall-clock t=/x= judgement (we judge times ourselves).
+        fields = {k: v for k, v in tags.items() if k not in (b"t", b"x")}
+        try:
+            dkim.validate_signature_fields(fields)
+            t_sig, x_sig = _int_tag(tags, b"t"), _int_tag(tags, b"x")
+            length = _int_tag(tags, b"l")
+            if x_sig is not None and t_sig is not None and x_sig < t_sig:
+                raise dkim.ValidationError(f"x= ({x_sig}) is earlier than t= ({t_sig})")
+            CanonicalizationPolicy.from_c_value(tags.get(b"c", b"simple/simple"))
+        except (dkim.DKIMException, ValueError, InvalidCanonicalizationPolicyError) as exc:
+            w.step("check the signature's tags", "invalid", str(exc)[:200])
+            return self._result(w, AuthResultValue.PERMERROR, f"the signature is malformed: {str(exc)[:160]}")
+        if "from" not in hnames:
+            w.step("is From signed?", "no", "RFC 6376 requires the From field to be signed")
+            return self._result(w, AuthResultValue.PERMERROR, "the signature does not cover the From header")
+        d.update(t=t_sig, x=x_sig, l=length, t_iso=_ts(t_sig), x_iso=_ts(x_sig))
+        alg = d["algorithm"]
+        want_type, want_hash = _ALGORITHMS.get(alg, ("", ""))
+        if not want_type:
+            w.step("algorithm", "unknown", alg)
+            return self._result(w, AuthResultValue.PERMERROR, f"unknown algorithm a={alg}")
+        w.step("read the signature", "ok",
+               f"d={sd} s={ss} a={alg} c={d['canonicalization']} h={':'.join(hnames)}"
+               + (f" l={length}" if length is not None else ""))
+        # Times.
+        timing_fail = self._judge_times(w, t_sig, x_sig)
+        # Key.
+        key_name = f"{ss}._domainkey.{sd}"
+        ans = self.fetcher.lookup(key_name)
+        record = self.fetcher.record(key_name)
+        key = parse_key_record(ans.name, ans.status, record, ambiguous=ans.name in self.fetcher.ambiguous)
+        d.update(key_status=ans.status.value, key_name=ans.name, key_record=key.record, key_type=key.key_type,
+                 key_bits=key.bits, testing=key.testing, key_strict=key.strict, key_hashes=list(key.hashes),
+                 key_service=key.service)
+        dns_line = (ans.summary()[:400],)
+        if ans.status is not Status.NOERROR or record is None:
+            w.step("fetch the public key", ans.status.value, f"TXT {ans.name}", dns_line)
+            return self._no_key(w, ans.status)
+        if key.error:
+            w.step("read the public key", "unusable", key.error, dns_line)
+            return self._result(w, AuthResultValue.PERMERROR, key.error)
+        w.step("fetch the public key", "found", f"{key.key_type} {key.bits or '?'}-bit"
+               + (" (testing, t=y)" if key.testing else ""), dns_line)
+        if key.key_type != want_type:
+            w.step("key type vs algorithm", "mismatch", f"a={alg} but k={key.key_type}")
+            return self._result(w, AuthResultValue.PERMERROR, f"the key is {key.key_type} but the signature uses {alg}")
+        if key.hashes and want_hash not in key.hashes:
+            w.step("key h= allows the hash?", "no", f"h={':'.join(key.hashes)}, signature uses {want_hash}")
+            return self._result(w, AuthResultValue.PERMERROR, f"the key only allows {':'.join(key.hashes)}")
+        if key.strict:
+            ident_dom = d["i"].rpartition("@")[2].lower().rstrip(".")
+            if ident_dom != sd.rstrip("."):
+                w.step("key t=s: i= domain equals d=?", "no", f"i={d['i']} d={sd}")
+                return self._result(w, AuthResultValue.PERMERROR, "the key forbids subdomain identities (t=s) but i= is a subdomain")
+        policy = CanonicalizationPolicy.from_c_value(tags.get(b"c", b"simple/simple"))
+        # Body hash, ours.
+        body_ok: bool | None = None
+        if self.has_body:
+            body = self._canonical_body(policy, d["canonicalization"].partition("/")[2] or "simple")
+            d["body_length"] = len(body)
+            if length is not None:
+                if length > len(body):
+                    w.step("l= body length", "longer than the body", f"l={length}, canonical body {len(body)} bytes")
+                d["unsigned_body_bytes"] = max(0, len(body) - length)
+                body = body[:length]
+            computed = base64.b64encode(_HASHERS[want_hash](body).digest()).decode("ascii")
+            d["computed_bh"] = computed
+            body_ok = computed == d["bh"]
+            w.step("body hash (bh=)", "matches" if body_ok else "differs",
+                   f"computed {computed}, signature says {d['bh']}")
+        else:
+            w.step("body hash (bh=)", "not checked", "the input has headers only")
+        d["body_ok"] = body_ok
+        # Header signature, over the bh= the signature carries (independent of the body).
+        header_ok = self._header_signature(w, tags, hnames, idx, record)
+        d["header_ok"] = header_ok
+        if header_ok is None:
+            return self._result(w, AuthResultValue.PERMERROR, str(d.get("header_error", "the header signature could not be checked")))
+        if not header_ok:
+            return self._result(w, AuthResultValue.FAIL, "the header signature does not verify: a signed header was changed, or a different key signed")
+        if body_ok is False:
+            return self._result(w, AuthResultValue.FAIL, "the body hash does not match: the body was changed after signing")
+        if key.key_type == "rsa" and (key.bits or 0) < MIN_RSA_BITS:
+            return self._result(w, AuthResultValue.POLICY, f"the signature verifies but the key has only {key.bits} bits (RFC 8301 requires at least {MIN_RSA_BITS})")
+        if timing_fail:
+            return self._result(w, AuthResultValue.FAIL, timing_fail, complete=self.delivered_at is not None)
+        if body_ok is None:
+            return self._result(w, AuthResultValue.PASS, "the header signature verifies; the body could not be checked (headers only)",
+                                complete=False)
+        return self._result(w, AuthResultValue.PASS, "the header signature verifies and the body hash matches")
+
+    def _judge_times(self, w: _Work, t_sig: int | None, x_sig: int | None) -> str:
+        d = w.details
+        deliv = int(self.delivered_at.timestamp()) if self.delivered_at else None
+        now = int(self.now.timestamp())
+        ev = int(self.eval_time.timestamp())
+        if x_sig is not None:
+            d["expired_at_delivery"] = (x_sig < deliv) if deliv is not None else None
+            d["expired_now"] = x_sig < now
+            w.step("expiry (x=)", "expired" if x_sig < ev else "not expired",
+                   f"x={_ts(x_sig)}; judged at {_ts(ev)}"
+                   + ("" if deliv is not None else " (delivery time unknown)")
+                   + ("; expired by now" if x_sig < now and x_sig >= ev else ""))
+        else:
+            d["expired_at_delivery"] = False if deliv is not None else None
+            d["expired_now"] = False
+        if t_sig is not None and t_sig > ev + CLOCK_SLOP_S:
+            w.step("signing time (t=)", "in the future", f"t={_ts(t_sig)} is after {_ts(ev)}")
+            return "the signature claims a signing time after " + ("delivery" if deliv is not None else "now")
+        if x_sig is not None and x_sig < ev:
+            return "the signature had expired (x=) " + ("at delivery" if deliv is not None else "by now; delivery time unknown")
+        return ""
+
+    def _no_key(self, w: _Work, status: Status) -> VerifiedResult:
+        if status in (Status.NXDOMAIN, Status.NODATA):
+            what = "no such name" if status is Status.NXDOMAIN else "the name has no TXT record"
+            return self._result(w, AuthResultValue.PERMERROR,
+                                f"the key is not published ({what}): removed or rotated since signing, cannot re-verify",
+                                complete=False)
+        if status is Status.UNKNOWN:
+            return self._result(w, AuthResultValue.TEMPERROR, "the key is not in the DNS snapshot: cannot verify", complete=False)
+        if status is Status.OFFLINE:
+            return self._result(w, AuthResultValue.TEMPERROR, "DNS is off: cannot verify", complete=False)
+        return self._result(w, AuthResultValue.TEMPERROR, f"the key lookup failed ({status.value}): cannot verify now",
+                            complete=False)
+
+    def _header_signature(self, w: _Work, tags: dict[bytes, bytes], hnames: list[str], idx: int,
+                          record: str) -> bool | None:
+        dk = self.dk
+        loaded = _load_key(record)
+        if isinstance(loaded, str):
+            w.details["header_error"] = f"the public key cannot be used ({loaded})"
+            w.step("header signature (b=)", "not checked", w.details["header_error"])
+            return None
+        pk, keysize, ktag = loaded
+        dk.pk, dk.keysize, dk.ktag, dk.seqtlsrpt = pk, keysize, ktag, False
+        sig = {k: v for k, v in tags.items() if k != b"bh"}  # bh= stays in the signed header text
+        try:
+            ok = bool(dk.verify_sig_process(sig, [h.encode("ascii", errors="replace") for h in hnames],
+                                            self.sigheaders[idx], None))
+        except dkim.DKIMException as exc:
+            w.details["header_error"] = f"the header signature cannot be checked ({str(exc)[:120]})"
+            w.step("header signature (b=)", "error", w.details["header_error"])
+            return None
+        w.step("header signature (b=)", "verifies" if ok else "does not verify",
+               f"over the headers {':'.join(hnames)} and the DKIM-Signature itself")
+        return ok
+
+
+@lru_cache(maxsize=512)
+def _load_key(record: str) -> tuple[Any, int, bytes] | str:
+    """dkimpy's key object for a record (cached: the same keys recur across a batch), or why not."""
+    try:
+        pk, keysize, ktag, _tls = dkim.evaluate_pk(b"key", record.encode("utf-8", errors="replace"))
+    except Exception as exc:  # any problem with attacker-supplied DNS data
+        return str(exc)[:120] or type(exc).__name__
+    return pk, keysize, ktag
+
+
+class _Quiet:
+    """A logger that drops dkimpy's messages (they would go to the root logger otherwise)."""
+
+    def debug(self, *a: object, **k: object) -> None: ...
+    def info(self, *a: object, **k: object) -> None: ...
+    def warning(self, *a: object, **k: object) -> None: ...
+    def error(self, *a: object, **k: object) -> None: ...
+    def isEnabledFor(self, level: int) -> bool:  # the logging API's name
+        return False
+
+
+_QUIET = _Quiet()
+
+
+def verify_message(raw: bytes, *, has_body: bool, resolver: Resolver, now: datetime,
+                   delivered_at: datetime | None = None, delivered_at_source: str = "unknown",
+                   fetcher: KeyFetcher | None = None) -> DkimVerification:
+    """Verify every DKIM-Signature of ``raw``. ``delivered_at`` is when the trusted hop received it."""
+    fetcher = fetcher or KeyFetcher(resolver)
+    eval_time = delivered_at or now
+    if not re.search(rb"(?im)^dkim-signature\s*:", raw[:4_000_000]):  # unsigned: spare dkimpy's parse
+        return DkimVerification(signatures=(), evaluated_at=eval_time.isoformat(),
+                                delivered_at=delivered_at.isoformat() if delivered_at else None,
+                                delivered_at_source=delivered_at_source, body_checked=has_body)
+    v = DkimVerifier(raw, has_body=has_body, fetcher=fetcher, eval_time=eval_time, now=now, delivered_at=delivered_at)
+    notes: list[str] = []
+    if v.error:
+        notes.append(v.error)
+        results: list[VerifiedResult] = []
+        extra = 0
+    else:
+        results, extra = v.verify_all()
+    if extra:
+        notes.append(f"{extra} further DKIM-Signature header(s) were not verified (limit {MAX_SIGNATURES})")
+    return DkimVerification(
+        signatures=tuple(results), evaluated_at=eval_time.isoformat(),
+        delivered_at=delivered_at.isoformat() if delivered_at else None, delivered_at_source=delivered_at_source,
+        body_checked=has_body, not_verified=extra, notes=tuple(notes),
+    )

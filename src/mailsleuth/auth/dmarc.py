@@ -1,0 +1,474 @@
+"""DMARC of our own: RFC 9989 (DNS tree walk) with the RFC 7489 (Public Suffix List) mode beside it.
+
+RFC 9989 4.10 (DNS tree walk): query ``_dmarc.<domain>``; records not starting with ``v=DMARC1``
+are discarded and several valid records at one name are all discarded; then the walk goes up: with
+8 or more labels it jumps to the last 7, otherwise drops one label, down to the single-label
+name: at most 8 queries. Policy discovery takes the first valid record met. The organizational
+domain is found by the same walk: a record with ``psd=n`` names itself; a record with ``psd=y``
+(not at the starting name) makes the name one label below it the organizational domain; else the
+name with the fewest labels that has a record; else the starting domain.
+
+RFC 7489 6.6.3: query ``_dmarc.<From domain>``, and if no record there, ``_dmarc.<organizational
+domain by the PSL>``; several records end discovery (no DMARC). ``np=``, ``psd=`` and ``t=`` are RFC
+9989 tags; ``pct=`` is RFC 7489's.
+
+``UNKNOWN`` (not in the snapshot) and ``OFFLINE`` make the evaluation incomplete (temperror,
+``complete=False``), never "no record".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mailsleuth.dns.base import Resolver, Status
+from mailsleuth.domains import org_domain as psl_org_domain
+from mailsleuth.model.auth import AuthResultValue, TraceStep
+
+R = AuthResultValue
+RFC9989 = "rfc9989"
+RFC7489 = "rfc7489"
+MAX_WALK_QUERIES = 8
+_POLICIES = ("none", "quarantine", "reject")
+_LOWER = {"reject": "quarantine", "quarantine": "none", "none": "none"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DmarcRecord:
+    domain: str  # where it was published (without the _dmarc. label)
+    raw: str
+    tags: dict[str, str] = field(default_factory=dict)
+    p: str | None = None  # None: p missing/invalid (see ``policies``)
+    sp: str | None = None
+    np: str | None = None
+    adkim: str = "r"
+    aspf: str = "r"
+    t: bool = False  # RFC 9989 testing flag
+    pct: int = 100  # RFC 7489 sampling rate
+    psd: str = "u"  # y / n / u
+    rua: tuple[str, ...] = ()
+    ruf: tuple[str, ...] = ()
+    fo: str = "0"
+    problems: tuple[str, ...] = ()  # tags ignored or defaulted, and why
+
+
+def _uris(value: str) -> tuple[str, ...]:
+    return tuple(u.strip() for u in value.split(",") if u.strip())[:20]
+
+
+def parse_record(domain: str, text: str) -> DmarcRecord | None:
+    """A DMARC record, or None when ``text`` is not one (does not start with v=DMARC1)."""
+    parts = [p.strip() for p in text[:4096].split(";")]
+    if not parts:
+        return None
+    k, eq, v = parts[0].partition("=")
+    # ABNF: "v" *WSP "=" *WSP %x44.4d.41.52.43.31 — the tag name is case-blind, "DMARC1" exact.
+    if not eq or k.strip().lower() != "v" or v.strip() != "DMARC1":
+        return None
+    tags: dict[str, str] = {}
+    problems: list[str] = []
+    for part in parts[1:60]:
+        if not part:
+            continue
+        name, eq, value = part.partition("=")
+        name = name.strip().lower()
+        if not eq or not name:
+            problems.append(f"ignored malformed tag {part[:40]!r}")
+            continue
+        if name not in tags:
+            tags[name] = value.strip()
+
+    def pol(tag: str) -> str | None:
+        val = tags.get(tag)
+        if val is None:
+            return None
+        if val.lower() in _POLICIES:
+            return val.lower()
+        problems.append(f"{tag}={val[:20]!r} is not none/quarantine/reject")
+        return None
+
+    def align(tag: str) -> str:
+        val = tags.get(tag, "r").lower()
+        if val not in ("r", "s"):
+            problems.append(f"{tag}={val[:20]!r} is not r or s: relaxed assumed")
+            return "r"
+        return val
+
+    t_raw = tags.get("t", "n").lower()
+    if t_raw not in ("y", "n"):
+        problems.append(f"t={t_raw[:20]!r} is not y or n: n assumed")
+    psd = tags.get("psd", "u").lower()
+    if psd not in ("y", "n", "u"):
+        problems.append(f"psd={psd[:20]!r} is not y, n or u: u assumed")
+        psd = "u"
+    pct = 100
+    if "pct" in tags:
+        try:
+            pct = int(tags["pct"])
+            if not 0 <= pct <= 100:
+                raise ValueError
+        except ValueError:
+            problems.append(f"pct={tags['pct'][:20]!r} is not 0-100: 100 assumed")
+            pct = 100
+    return DmarcRecord(domain=domain, raw=text[:1000], tags=tags, p=pol("p"), sp=pol("sp"), np=pol("np"),
+                       adkim=align("adkim"), aspf=align("aspf"), t=t_raw == "y", pct=pct, psd=psd,
+                       rua=_uris(tags.get("rua", "")), ruf=_uris(tags.get("ruf", "")), fo=tags.get("fo", "0")[:20],
+                       problems=tuple(problems))
+
+
+def policies(rec: DmarcRecord, mode: str) -> tuple[str, str | None, str | None] | None:
+    """(p, sp, np) to apply, or None when the record is unusable.
+
+    RFC 7489 6.6.3 step 6 (kept by RFC 9989): a record without a valid p=, or with an sp= (RFC 9989:
+    or np=) that is not valid, counts as p=none when it has a rua=, and is ignored otherwise. RFC 9989
+    treats a record with no p= at all as p=none. np= exists only in RFC 9989.
+    """
+    np_tag = rec.np if mode == RFC9989 else None
+    bad_sub = ("sp" in rec.tags and rec.sp is None) or (mode == RFC9989 and "np" in rec.tags and rec.np is None)
+    if rec.p is not None and not bad_sub:
+        return rec.p, rec.sp, np_tag
+    if mode == RFC9989 and "p" not in rec.tags and not bad_sub:
+        return "none", rec.sp, np_tag
+    if rec.rua:
+        return "none", None, None
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lookup:
+    name: str  # the domain (without _dmarc.)
+    status: Status
+    records: tuple[DmarcRecord, ...]  # valid DMARC records only
+    dns: str  # the answer summary
+
+    @property
+    def single(self) -> DmarcRecord | None:
+        return self.records[0] if len(self.records) == 1 else None
+
+
+class _Incomplete(Exception):
+    def __init__(self, result: AuthResultValue, cause: str, incomplete: bool):
+        super().__init__(cause)
+        self.result, self.cause, self.incomplete = result, cause, incomplete
+
+
+class Walker:
+    """DMARC DNS lookups of one evaluation, cached, with the trace."""
+
+    def __init__(self, resolver: Resolver):
+        self.resolver = resolver
+        self.cache: dict[str, Lookup] = {}
+        self.trace: list[TraceStep] = []
+        self.queries: list[str] = []
+        self.org_incomplete = False
+
+    def lookup(self, domain: str, why: str, *, tolerant: bool = False) -> Lookup | None:
+        """The DMARC records at ``_dmarc.<domain>``; None (tolerant) or _Incomplete when DNS said nothing."""
+        if domain in self.cache:
+            return self.cache[domain]
+        ans = self.resolver.query(f"_dmarc.{domain}", "TXT")
+        line = ans.summary()
+        self.queries.append(line)
+        if tolerant and not ans.status.is_definite:
+            self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome="unavailable",
+                                        detail=ans.status.value, dns=(line,)))
+            return None
+        if ans.status in (Status.UNKNOWN, Status.OFFLINE):
+            self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome="unavailable",
+                                        detail="not in the DNS snapshot" if ans.status is Status.UNKNOWN
+                                        else "DNS is offline", dns=(line,)))
+            raise _Incomplete(R.TEMPERROR, f"could not evaluate: TXT _dmarc.{domain} is "
+                                           f"{'not in the snapshot' if ans.status is Status.UNKNOWN else 'offline'}",
+                              True)
+        if ans.status.is_temporary:
+            self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome="temperror", dns=(line,)))
+            raise _Incomplete(R.TEMPERROR, f"DNS error: TXT _dmarc.{domain} -> {ans.status.value}", False)
+        recs = tuple(r for r in (parse_record(domain, t) for t in ans.records) if r is not None)
+        lk = Lookup(name=domain, status=ans.status, records=recs, dns=line)
+        if not recs:
+            outcome, detail = "no record", ans.status.value if ans.status is not Status.NOERROR else \
+                "no TXT record starts with v=DMARC1"
+        elif len(recs) > 1:
+            outcome, detail = "discarded", f"{len(recs)} DMARC records: all discarded"
+        else:
+            outcome, detail = "record", recs[0].raw
+        self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome=outcome, detail=detail, dns=(line,)))
+        self.cache[domain] = lk
+        return lk
+
+    def walk_names(self, domain: str) -> list[str]:
+        """The names an RFC 9989 tree walk queries, in order (at most 8)."""
+        labels = [lab for lab in domain.split(".") if lab]
+        names = [".".join(labels)]
+        cur = labels[-7:] if len(labels) >= 8 else labels[1:]
+        while cur and len(names) < MAX_WALK_QUERIES:
+            names.append(".".join(cur))
+            cur = cur[1:]
+        return names
+
+    def policy_walk(self, domain: str) -> DmarcRecord | None:
+        """RFC 9989 policy discovery: the first valid record met walking up from the Author Domain."""
+        for name in self.walk_names(domain):
+            lk = self.lookup(name, "policy")
+            if lk is not None and lk.single is not None:
+                return lk.single
+        return None
+
+    def org_walk(self, domain: str) -> tuple[str, str]:
+        """RFC 9989 4.10.2 organizational domain and how it was decided."""
+        names = self.walk_names(domain)
+        found: list[str] = []
+        for i, name in enumerate(names):
+            lk = self.lookup(name, "org domain", tolerant=True)
+            if lk is None:
+                # DNS could not answer (not in the snapshot, offline, error): fall back to the PSL.
+                self.org_incomplete = True
+                psl = psl_org_domain(domain) or domain
+                return psl, f"tree walk incomplete at _dmarc.{name}: Public Suffix List used ({psl})"
+            rec = lk.single
+            if rec is None:
+                continue
+            found.append(name)
+            if rec.psd == "n":
+                return name, f"_dmarc.{name} says psd=n"
+            if rec.psd == "y" and i > 0:
+                # the name one label below the public suffix operator's, on the path of the walk
+                below = ".".join(domain.split(".")[-(name.count(".") + 2):])
+                return below, f"_dmarc.{name} says psd=y (a public suffix operator): one label below it"
+        if found:
+            best = min(found, key=lambda n: n.count("."))
+            return best, f"the highest name with a DMARC record is {best}"
+        return domain, "no DMARC record on the way up: the domain itself"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alignment:
+    method: str  # "spf" or "dkim"
+    domain: str
+    result: str  # the authentication result of that identity
+    mode: str  # "r" / "s"
+    aligned: bool
+    why: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DmarcResult:
+    mode: str  # rfc9989 / rfc7489
+    result: AuthResultValue
+    from_domain: str
+    record: DmarcRecord | None = None
+    org_domain: str | None = None
+    org_reason: str = ""
+    policy_tag: str | None = None  # "p", "sp" or "np"
+    policy: str | None = None  # none / quarantine / reject as published
+    requested: str | None = None  # what the receiver is asked to do with a failing message
+    requested_note: str = ""
+    nonexistent: bool | None = None
+    alignments: tuple[Alignment, ...] = ()
+    cause: str = ""
+    complete: bool = True
+    trace: tuple[TraceStep, ...] = ()
+    queries: tuple[str, ...] = ()
+
+    @property
+    def aligned_pass(self) -> tuple[Alignment, ...]:
+        return tuple(a for a in self.alignments if a.aligned)
+
+
+def _relaxed(a: str, b: str, org_of: dict[str, str]) -> bool:
+    oa, ob = org_of.get(a), org_of.get(b)
+    return oa is not None and oa == ob
+
+
+def _nonexistent(walker: Walker, domain: str) -> bool | None:
+    """RFC 9989: a domain is non-existent when A, AAAA and MX give NXDOMAIN (or all three no data)."""
+    statuses = []
+    for rt in ("A", "AAAA", "MX"):
+        ans = walker.resolver.query(domain, rt)
+        walker.queries.append(ans.summary())
+        if ans.status is Status.NXDOMAIN:
+            walker.trace.append(TraceStep(what=f"does {domain} exist?", outcome="no", detail="NXDOMAIN",
+                                          dns=(ans.summary(),)))
+            return True
+        if not ans.status.is_definite:
+            walker.trace.append(TraceStep(what=f"does {domain} exist?", outcome="unknown",
+                                          detail=ans.status.value, dns=(ans.summary(),)))
+            return None
+        statuses.append(ans.status)
+    gone = all(s is Status.NODATA for s in statuses)
+    walker.trace.append(TraceStep(what=f"does {domain} exist?", outcome="no" if gone else "yes",
+                                  detail="no A, AAAA or MX records" if gone else "it has address or MX records"))
+    return gone
+
+
+def evaluate(from_domain: str, *, spf: tuple[str, str] | None, dkim: list[tuple[str, str]] | None,
+             resolver: Resolver, mode: str = RFC9989, walker: Walker | None = None) -> DmarcResult:
+    """DMARC for one From domain.
+
+    ``spf``: (result, domain the SPF result is for) or None when SPF was not evaluated; ``dkim``:
+    [(signing domain d=, result)] or None when DKIM was not evaluated (then the result is
+    incomplete unless SPF alone aligns and passes).
+    """
+    dom = from_domain.strip().rstrip(".").lower()
+    w = walker or Walker(resolver)
+    start = len(w.trace)
+    if not dom or "." not in dom:
+        return DmarcResult(mode=mode, result=R.PERMERROR, from_domain=dom,
+                           cause="no usable From domain (DMARC needs exactly one)")
+    try:
+        return _evaluate(dom, spf, dkim, w, mode, start)
+    except _Incomplete as e:
+        return DmarcResult(mode=mode, result=e.result, from_domain=dom, cause=e.cause, complete=not e.incomplete,
+                           trace=tuple(w.trace[start:]), queries=tuple(w.queries))
+
+
+def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]] | None, w: Walker, mode: str,
+              start: int) -> DmarcResult:
+    record: DmarcRecord | None
+    if mode == RFC9989:
+        record = w.policy_walk(dom)
+        org, org_reason = w.org_walk(dom)
+    else:
+        org = psl_org_domain(dom) or dom
+        org_reason = "registrable domain by the Public Suffix List"
+        lk = w.lookup(dom, "policy (RFC 7489)")
+        assert lk is not None
+        if not lk.records and org != dom:
+            lk = w.lookup(org, "policy (RFC 7489, organizational domain)")
+            assert lk is not None
+        record = lk.single
+        if len(lk.records) > 1:
+            w.trace.append(TraceStep(what="policy (RFC 7489)", outcome="none",
+                                     detail=f"several DMARC records at _dmarc.{lk.name}: discovery ends"))
+    w.trace.append(TraceStep(what=f"organizational domain of {dom}", outcome=org, detail=org_reason))
+    if record is None:
+        return DmarcResult(mode=mode, result=R.NONE, from_domain=dom, org_domain=org, org_reason=org_reason,
+                           cause=f"no DMARC policy record for {dom}", trace=tuple(w.trace[start:]),
+                           queries=tuple(w.queries))
+    pols = policies(record, mode)
+    if pols is None:
+        w.trace.append(TraceStep(what=f"record at _dmarc.{record.domain}", outcome="unusable",
+                                 detail="no valid p= (or an invalid sp=/np=) and no rua=: no DMARC processing"))
+        return DmarcResult(mode=mode, result=R.NONE, from_domain=dom, record=record, org_domain=org,
+                           org_reason=org_reason,
+                           cause=f"the record at _dmarc.{record.domain} has no valid policy (p=, sp=, np=)",
+                           trace=tuple(w.trace[start:]), queries=tuple(w.queries))
+    p, sp, np_ = pols
+    if (p, sp, np_) != (record.p, record.sp, record.np if mode == RFC9989 else None):
+        w.trace.append(TraceStep(what=f"record at _dmarc.{record.domain}", outcome="p=none",
+                                 detail="; ".join(record.problems) or "no p= tag: treated as p=none"))
+    # Which policy applies.
+    nonexistent: bool | None = None
+    if record.domain == dom:
+        tag, policy = "p", p
+    else:
+        if mode == RFC9989:
+            nonexistent = _nonexistent(w, dom)
+        if nonexistent and np_ is not None:
+            tag, policy = "np", np_
+        elif sp is not None:
+            tag, policy = "sp", sp
+        else:
+            tag, policy = "p", p
+    # Alignment.
+    names = {dom}
+    if spf is not None and spf[1]:
+        names.add(spf[1].lower().rstrip("."))
+    for d, _r in dkim or []:
+        if d:
+            names.add(d.lower().rstrip("."))
+    org_of: dict[str, str] = {}
+    for n in sorted(names):
+        if n == dom:
+            org_of[n] = org
+            continue
+        if mode == RFC9989:
+            org_of[n], why = w.org_walk(n)
+        else:
+            org_of[n], why = psl_org_domain(n) or n, "registrable domain by the Public Suffix List"
+        w.trace.append(TraceStep(what=f"organizational domain of {n}", outcome=org_of[n], detail=why))
+    aligns: list[Alignment] = []
+    if spf is not None and spf[1]:
+        sd = spf[1].lower().rstrip(".")
+        strict = sd == dom
+        relaxed = strict or _relaxed(sd, dom, org_of)
+        ok = spf[0] == "pass" and (strict if record.aspf == "s" else relaxed)
+        why = ("identical to the From domain" if strict else
+               f"same organizational domain {org_of.get(sd)}" if relaxed else
+               f"organizational domains differ ({org_of.get(sd)} vs {org_of.get(dom)})")
+        if relaxed and not strict and record.aspf == "s":
+            why += ", but aspf=s requires the exact domain"
+        aligns.append(Alignment(method="spf", domain=sd, result=spf[0], mode=record.aspf, aligned=ok, why=why))
+    for d, res in dkim or []:
+        dd = d.lower().rstrip(".")
+        if not dd:
+            continue
+        strict = dd == dom
+        relaxed = strict or _relaxed(dd, dom, org_of)
+        ok = res == "pass" and (strict if record.adkim == "s" else relaxed)
+        why = ("identical to the From domain" if strict else
+               f"same organizational domain {org_of.get(dd)}" if relaxed else
+               f"organizational domains differ ({org_of.get(dd)} vs {org_of.get(dom)})")
+        if relaxed and not strict and record.adkim == "s":
+            why += ", but adkim=s requires the exact domain"
+        aligns.append(Alignment(method="dkim", domain=dd, result=res, mode=record.adkim, aligned=ok, why=why))
+    for a in aligns:
+        w.trace.append(TraceStep(what=f"{a.method} {a.domain} ({a.result}) vs From {dom}, mode {a.mode}",
+                                 outcome="aligned" if a.aligned else "not aligned", detail=a.why))
+    passed = any(a.aligned for a in aligns)
+    complete = True
+    if passed:
+        result, cause = R.PASS, "aligned " + " and ".join(sorted({a.method for a in aligns if a.aligned})) + " pass"
+    else:
+        missing = [m for m, v in (("SPF", spf), ("DKIM", dkim)) if v is None]
+        result = R.FAIL
+        cause = "no authenticated identifier aligned with the From domain"
+        if missing:
+            complete = False
+            cause += f" ({' and '.join(missing)} not evaluated)"
+    requested: str | None = policy
+    note = ""
+    if result is R.FAIL:
+        if mode == RFC9989 and record.t:
+            requested = _LOWER[policy]
+            note = f"t=y (testing): apply {requested} instead of {policy}"
+        elif mode == RFC7489 and record.pct < 100:
+            note = f"pct={record.pct}: apply {policy} to {record.pct}% of failing mail, the next lower " \
+                   f"policy ({_LOWER[policy]}) to the rest"
+    else:
+        requested = None
+    w.trace.append(TraceStep(what="policy", outcome=f"{tag}={policy}",
+                             detail=f"record at _dmarc.{record.domain}" + (f"; {note}" if note else "")))
+    return DmarcResult(mode=mode, result=result, from_domain=dom, record=record, org_domain=org,
+                       org_reason=org_reason, policy_tag=tag, policy=policy, requested=requested, requested_note=note,
+                       nonexistent=nonexistent, alignments=tuple(aligns), cause=cause, complete=complete,
+                       trace=tuple(w.trace[start:]), queries=tuple(w.queries))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DmarcBoth:
+    rfc9989: DmarcResult
+    rfc7489: DmarcResult
+    differences: tuple[str, ...]
+
+
+def evaluate_both(from_domain: str, *, spf: tuple[str, str] | None, dkim: list[tuple[str, str]] | None,
+                  resolver: Resolver) -> DmarcBoth:
+    """Both modes over one cache of DMARC lookups, and how they differ."""
+    w = Walker(resolver)
+    new = evaluate(from_domain, spf=spf, dkim=dkim, resolver=resolver, mode=RFC9989, walker=w)
+    old = evaluate(from_domain, spf=spf, dkim=dkim, resolver=resolver, mode=RFC7489, walker=w)
+    diffs: list[str] = []
+    if new.result is not old.result:
+        diffs.append(f"result: RFC 9989 {new.result.value}, RFC 7489 {old.result.value}")
+    if new.org_domain and old.org_domain and new.org_domain != old.org_domain:
+        diffs.append(f"organizational domain: RFC 9989 {new.org_domain}, RFC 7489 {old.org_domain}")
+    nd = new.record.domain if new.record else None
+    od = old.record.domain if old.record else None
+    if nd != od:
+        diffs.append(f"policy record: RFC 9989 {'_dmarc.' + nd if nd else 'none'}, "
+                     f"RFC 7489 {'_dmarc.' + od if od else 'none'}")
+    if (new.policy_tag, new.policy) != (old.policy_tag, old.policy) and new.record and old.record:
+        diffs.append(f"policy: RFC 9989 {new.policy_tag}={new.policy}, RFC 7489 {old.policy_tag}={old.policy}")
+    if new.result is old.result is R.FAIL and new.requested != old.requested:
+        diffs.append(f"requested handling: RFC 9989 {new.requested}, RFC 7489 {old.requested}")
+    return DmarcBoth(rfc9989=new, rfc7489=old, differences=tuple(diffs))

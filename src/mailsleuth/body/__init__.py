@@ -1,0 +1,1 @@
+"""The body: links (unwrapped without fetching), opt-in safe link following, attachments."""

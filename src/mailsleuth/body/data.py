@@ -1,0 +1,161 @@
+"""Loaders for the body knowledge files in ``data/body/`` (read once per process)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from mailsleuth.errors import DataError
+
+
+def _load(name: str) -> dict[str, Any]:
+    item = resources.files("mailsleuth") / "data" / "body" / name
+    try:
+        return tomllib.loads(item.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DataError(f"data/body/{name}: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class WrapperDef:
+    id: str
+    description: str
+    hosts: tuple[str, ...]
+    method: str
+    params: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    host_prefix: str = ""
+    note_param: str = ""
+    examples: tuple[dict[str, Any], ...] = ()
+
+    def matches_host(self, host: str) -> bool:
+        for pattern in self.hosts:
+            if pattern == "*":
+                return True
+            if pattern.startswith("*."):
+                if host.endswith(pattern[1:]) or host == pattern[2:]:
+                    break
+            elif host == pattern:
+                break
+        else:
+            return False
+        return not self.host_prefix or host.startswith(self.host_prefix)
+
+
+_METHODS = {"query", "proofpoint-v2", "proofpoint-v3", "opaque"}
+
+
+@cache
+def wrappers() -> tuple[WrapperDef, ...]:
+    out = []
+    for w in _load("wrappers.toml").get("wrapper", []):
+        try:
+            wd = WrapperDef(id=w["id"], description=w["description"], hosts=tuple(w["hosts"]), method=w["method"],
+                            params=tuple(w.get("params", ())), paths=tuple(w.get("paths", ())),
+                            host_prefix=w.get("host_prefix", ""), note_param=w.get("note_param", ""),
+                            examples=tuple(w.get("examples", ())))
+        except KeyError as exc:
+            raise DataError(f"data/body/wrappers.toml: entry without {exc}") from None
+        if wd.method not in _METHODS:
+            raise DataError(f"data/body/wrappers.toml: {wd.id}: unknown method {wd.method!r}")
+        out.append(wd)
+    return tuple(out)
+
+
+@cache
+def shortener_domains() -> frozenset[str]:
+    return frozenset(d.lower() for d in _load("shorteners.toml").get("domains", []))
+
+
+@cache
+def shorteners_file() -> dict[str, Any]:
+    return _load("shorteners.toml")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionGroup:
+    id: str
+    description: str
+    extensions: frozenset[str]
+    examples_positive: tuple[str, ...]
+    examples_negative: tuple[str, ...]
+
+
+@cache
+def extension_groups() -> tuple[ExtensionGroup, ...]:
+    data = _load("extensions.toml")
+    return tuple(ExtensionGroup(id=g["id"], description=g["description"],
+                                extensions=frozenset(e.lower() for e in g["extensions"]),
+                                examples_positive=tuple(g.get("examples_positive", ())),
+                                examples_negative=tuple(g.get("examples_negative", ())))
+                 for g in data.get("group", []))
+
+
+@cache
+def extension_index() -> dict[str, tuple[str, ...]]:
+    idx: dict[str, list[str]] = {}
+    for g in extension_groups():
+        for e in g.extensions:
+            idx.setdefault(e, []).append(g.id)
+    return {k: tuple(v) for k, v in idx.items()}
+
+
+@cache
+def decoys() -> dict[str, Any]:
+    d = _load("extensions.toml").get("decoys", {})
+    return {"extensions": frozenset(e.lower() for e in d.get("extensions", ())),
+            "examples_positive": tuple(d.get("examples_positive", ())),
+            "examples_negative": tuple(d.get("examples_negative", ()))}
+
+
+@dataclass(frozen=True, slots=True)
+class MagicType:
+    id: str
+    description: str
+    mime: str
+    family: str
+    magic: bytes = b""
+    offset: int = 0
+    text_prefixes: tuple[str, ...] = ()
+    examples_positive: tuple[str, ...] = ()
+    examples_negative: tuple[str, ...] = ()
+
+
+@cache
+def magic_types() -> tuple[MagicType, ...]:
+    out = []
+    for t in _load("magic.toml").get("type", []):
+        try:
+            out.append(MagicType(id=t["id"], description=t["description"], mime=t["mime"], family=t["family"],
+                                 magic=bytes.fromhex(t.get("magic", "")), offset=int(t.get("offset", 0)),
+                                 text_prefixes=tuple(p.lower() for p in t.get("text_prefixes", ())),
+                                 examples_positive=tuple(t.get("examples_positive", ())),
+                                 examples_negative=tuple(t.get("examples_negative", ()))))
+        except (KeyError, ValueError) as exc:
+            raise DataError(f"data/body/magic.toml: {exc}") from None
+    return tuple(out)
+
+
+@cache
+def claims() -> tuple[tuple[str, frozenset[str], tuple[str, ...]], ...]:
+    """(family, extensions, MIME types or prefixes ending in '/' or '.') from data/body/magic.toml."""
+    return tuple((c["family"], frozenset(e.lower() for e in c.get("extensions", ())),
+                  tuple(m.lower() for m in c.get("mime", ())))
+                 for c in _load("magic.toml").get("claim", []))
+
+
+def claimed_families(extension: str, declared: str) -> tuple[set[str], set[str]]:
+    """(families the extension claims, families the declared MIME type claims)."""
+    by_ext: set[str] = set()
+    by_mime: set[str] = set()
+    ext = extension.lower()
+    decl = declared.lower()
+    for family, exts, mimes in claims():
+        if ext and ext in exts:
+            by_ext.add(family)
+        if decl and any(decl.startswith(m) for m in mimes):
+            by_mime.add(family)
+    return by_ext, by_mime

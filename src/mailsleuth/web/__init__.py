@@ -1,0 +1,1 @@
+"""The web app (``mailsleuth serve``): see mailsleuth.web.app."""
