@@ -127,15 +127,20 @@ def _trusted_hosts(plain_sections: dict[str, Any], config: dict[str, Any]) -> li
     hops = _hops(plain_sections.get("received.chain"))
     flagged = False
     for h in hops:
-        hop = h.get("hop") if isinstance(h.get("hop"), dict) else h
+        hop: dict[str, Any] = h["hop"] if isinstance(h.get("hop"), dict) else h
         trusted = next((h.get(k) for k in ("trusted", "internal", "inside") if isinstance(h.get(k), bool)), None)
         if trusted:
             flagged = True
             hosts.append(hop.get("by_host") or "")
     if not flagged and hops:
-        top = min(hops, key=lambda h: h.get("header_index") if isinstance(h.get("header_index"), int) else 0)
-        top = top.get("hop") if isinstance(top.get("hop"), dict) else top
-        hosts.append(top.get("by_host") or "")
+        def position(h: dict[str, Any]) -> int:
+            inner = h["hop"] if isinstance(h.get("hop"), dict) else h
+            i = inner.get("header_index")
+            return i if isinstance(i, int) else 0
+
+        top = min(hops, key=position)
+        top_hop: dict[str, Any] = top["hop"] if isinstance(top.get("hop"), dict) else top
+        hosts.append(top_hop.get("by_host") or "")
     reported = plain_sections.get("auth.reported")
     for r in reported if isinstance(reported, list) else _hops(reported):
         if isinstance(r, dict) and r.get("trusted") is True and isinstance(r.get("authserv_id"), str):

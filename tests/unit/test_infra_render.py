@@ -41,3 +41,19 @@ def test_sections_render_from_json_too():
     buf = io.StringIO()
     render_platform(data, Console(file=buf, width=140, no_color=True, markup=False))
     assert "SendGrid" in buf.getvalue() and "sent it" in buf.getvalue()
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_HEADER = st.sampled_from(["Received", "Return-Path", "From", "Message-ID", "DKIM-Signature", "X-Job", "X-SG-EID",
+                           "Reply-To", "List-Unsubscribe", "Feedback-ID"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_HEADER, st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=300)), max_size=25))
+def test_infra_checks_never_fail_on_arbitrary_headers(headers):
+    raw = "".join(f"{k}: {v.replace(chr(10), ' ').replace(chr(13), ' ')}\n" for k, v in headers).encode("utf-8", "replace")
+    r = analyze(b"Subject: t\nFrom: a@example.com\n" + raw, config=Config(dns_mode="live"), resolver=MemoryResolver({}))
+    failed = [f for f in r.findings if f.code == "ENGINE_CHECK_FAILED" and str(f.facts.get("check", "")).startswith("infra.")]
+    assert failed == []

@@ -50,8 +50,8 @@ def test_html_sources_all_found():
     assert got[("area", "href")] == "https://area.example.com/"
     assert got[("img", "src")] == "https://img.example.com/i.png"
     assert got[("form", "action")] == "/post" or scan.forms[0].action == "https://base.example.com/post"
-    assert got[("div", "style url()")] == "https://css.example.com/bg.png"
-    assert got[("style", "url()")] == "https://style.example.com/s.png"
+    css = {lk.url for lk in scan.links if lk.tag == "css"}
+    assert css == {"https://css.example.com/bg.png", "https://style.example.com/s.png"}
     assert got[("meta", "refresh")] == "https://refresh.example.com/"
     assert got[("iframe", "src")] == "https://frame.example.com/"
     assert scan.meta_refresh == "https://refresh.example.com/"
@@ -177,3 +177,33 @@ def test_plain_text_and_calendar_parts():
     assert [(lk.url, lk.where) for lk in art.links] == [("https://docs.example.com/a", "part 1 text"),
                                                        ("https://meet.example.net/j/1", "part 2 calendar")]
     assert "ATTACH_CALENDAR_LINKS" in codes(res)
+
+
+def test_free_hosting_open_redirect_and_integer_ip():
+    res = run(html_msg('<a href="https://bucket.s3.us-east-1.amazonaws.com/recover.html">Verify</a>'
+                       '<img src="https://img.storage.googleapis.com/logo.png">'
+                       '<a href="https://www.google.co.uk/amp/s/landing.example.net/x">Offer</a>'
+                       '<a href="http://3232235777/claim">Claim</a>'))
+    found = {f.code: f for f in res.findings}
+    assert found["LINK_FREE_HOSTING"].facts["service"] == "cloud-storage"
+    assert sum(1 for f in res.findings if f.code == "LINK_FREE_HOSTING") == 1  # the image does not count
+    assert found["LINK_OPEN_REDIRECT"].facts["target"] == "https://landing.example.net/x"
+    assert found["LINK_IP_LITERAL"].facts["obfuscated"] is True
+    assert "192.168.1.1" in found["LINK_IP_LITERAL"].title
+
+
+def test_click_tracker_and_sender_links_are_not_mismatches():
+    tracked = html_msg('<a href="https://click.mailer.example.net/?qs=0123456789abcdef0123456789">www.example.org</a>')
+    assert "LINK_TEXT_DOMAIN_MISMATCH" not in codes(run(tracked))
+    own = (b"From: News <news@example.net>\nTo: b@example.org\nSubject: s\nContent-Type: text/html\n\n"
+           b'<a href="https://www.example.net/r/1">https://partner.example.com/</a>\n')
+    assert "LINK_TEXT_DOMAIN_MISMATCH" not in codes(run(own))
+    plain = html_msg('<a href="https://www.example.net/account">www.example.org</a>')
+    assert "LINK_TEXT_DOMAIN_MISMATCH" in codes(run(plain))
+
+
+def test_background_attributes_and_uninteresting_tags():
+    scan = scan_html('<table background="https://bg.example.com/t.png"><tr><td style="x" background=\'https://bg.example.com/c.png\'>'
+                     '<span title="<a href=https://no.example.com>">text</span></td></tr></table>')
+    assert sorted(lk.url for lk in scan.links if lk.attr == "background") == ["https://bg.example.com/c.png",
+                                                                            "https://bg.example.com/t.png"]

@@ -8,13 +8,18 @@ from mailsleuth.body.attachments import name_info, sniff
 from mailsleuth.body.data import (
     decoys,
     extension_groups,
+    hosting_for,
+    hosting_services,
     magic_types,
     shortener_domains,
     shorteners_file,
+    trackers_file,
     wrappers,
 )
 from mailsleuth.body.wrappers import _apply
+from mailsleuth.checks.body import is_click_tracker
 from mailsleuth.domains import org_domain
+from mailsleuth.model.body import Link
 from mailsleuth.parse.links import split_host
 
 WRAPPER_EXAMPLES = [(w, ex) for w in wrappers() for ex in w.examples]
@@ -76,3 +81,19 @@ def test_magic_examples(mtype):
     for hexdata in mtype.examples_negative:
         got = sniff(bytes.fromhex(hexdata))
         assert got is None or got.id != mtype.id, hexdata
+
+
+@pytest.mark.parametrize("service", hosting_services(), ids=lambda s: s.id)
+def test_hosting_examples(service):
+    for url in service.examples_positive:
+        assert hosting_for(split_host(url)[1]) == service.id, url
+    for url in service.examples_negative:
+        assert hosting_for(split_host(url)[1]) is None, url
+
+
+def test_click_tracker_examples():
+    data = trackers_file()
+    for url, expected in [*((u, True) for u in data["examples_positive"]), *((u, False) for u in data["examples_negative"])]:
+        host = split_host(url)[1]
+        link = Link(url=url, host=host, domain=org_domain(host), where="test")
+        assert is_click_tracker(link) is expected, url

@@ -88,3 +88,24 @@ def test_8bit_header_bytes():
     assert m.value("Subject") == "naïve 日本"
     m2 = parse_message("Subject: テスト\nFrom: a@example.com\n\nx".encode("cp932"))
     assert m2.value("Subject") == "テスト"
+
+
+@pytest.mark.parametrize("value", ["<" + "a" * 20000 + "@x.example>", '"' + "x" * 20000, "(" * 20000, "<" * 30000,
+                                   ", ".join(f"u{i}@example.com" for i in range(5000))])
+def test_address_parsing_is_bounded(value):
+    import time
+
+    from mailsleuth.parse.addresses import parse_addresses
+
+    t0 = time.perf_counter()
+    found = parse_addresses(value)
+    assert time.perf_counter() - t0 < 1.0
+    assert len(found) <= 200
+
+
+def test_address_list_split_keeps_quoted_commas():
+    from mailsleuth.parse.addresses import parse_addresses
+
+    found = parse_addresses('"Doe, John" <j@example.com>, b@example.org (Bob, Jr), <c@example.net>')
+    assert [(a.display_name, a.addr) for a in found] == [("Doe, John", "j@example.com"), ("Bob, Jr", "b@example.org"),
+                                                          ("", "c@example.net")]

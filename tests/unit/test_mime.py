@@ -34,7 +34,7 @@ def test_nested_multiparts_and_paths():
     leaves = [(p.path, p.content_type, p.payload) for p in root.walk() if not p.children]
     assert leaves == [("1.1", "text/plain", b"plain"), ("1.2", "text/html", b"<p>html</p>"),
                       ("2", "application/octet-stream", b"\x00\x01binary")]
-    assert [p for p in root.walk() if p.path == "2"][0].filename == "a.bin"
+    assert next(p for p in root.walk() if p.path == "2").filename == "a.bin"
 
 
 def test_boundary_prefix_of_another_is_not_a_delimiter():
@@ -50,7 +50,7 @@ def test_attached_message_parsed_as_child_even_when_base64():
     raw = (HEAD + b'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: message/rfc822\n'
            b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(inner) + b"--b--\n")
     root = parse_message(raw).mime
-    rfc = [p for p in root.walk() if p.content_type == "message/rfc822"][0]
+    rfc = next(p for p in root.walk() if p.content_type == "message/rfc822")
     assert rfc.children[0].payload.startswith(b"inner body")
     assert any("not allowed" in d for d in rfc.defects)
 

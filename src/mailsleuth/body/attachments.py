@@ -4,6 +4,7 @@ macros (oletools), PDF active content, HTML forms. Every read is bounded; nothin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -175,16 +176,14 @@ def office_macros(data: bytes, name: str) -> dict[str, Any]:
     except Exception as exc:
         out["error"] = f"macro scan failed ({type(exc).__name__})"
     finally:
-        try:
+        with contextlib.suppress(Exception):
             vba.close()
-        except Exception:
-            pass
     return out
 
 
 def office_encrypted(data: bytes) -> bool:
     try:
-        import msoffcrypto
+        import msoffcrypto  # type: ignore[import-untyped]
 
         return bool(msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted())
     except Exception:

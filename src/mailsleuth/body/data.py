@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
+from mailsleuth.domains import public_suffix
 from mailsleuth.errors import DataError
 
 
@@ -29,6 +30,9 @@ class WrapperDef:
     paths: tuple[str, ...] = ()
     host_prefix: str = ""
     note_param: str = ""
+    kind: str = "tracker"
+    prefix: str = ""
+    base64: bool = False
     examples: tuple[dict[str, Any], ...] = ()
 
     def matches_host(self, host: str) -> bool:
@@ -38,6 +42,10 @@ class WrapperDef:
             if pattern.startswith("*."):
                 if host.endswith(pattern[1:]) or host == pattern[2:]:
                     break
+            elif pattern.endswith(".*"):
+                # "google.*": the name followed by any suffix ("google.com", "google.co.uk")
+                if host.startswith(pattern[:-1]) and host[len(pattern) - 1 :] == public_suffix(host):
+                    break
             elif host == pattern:
                 break
         else:
@@ -45,7 +53,8 @@ class WrapperDef:
         return not self.host_prefix or host.startswith(self.host_prefix)
 
 
-_METHODS = {"query", "proofpoint-v2", "proofpoint-v3", "opaque"}
+_METHODS = {"query", "proofpoint-v2", "proofpoint-v3", "opaque", "path-prefix", "path-segment", "query-base64"}
+_KINDS = {"security", "redirect", "open-redirect", "tracker"}
 
 
 @cache
@@ -56,11 +65,14 @@ def wrappers() -> tuple[WrapperDef, ...]:
             wd = WrapperDef(id=w["id"], description=w["description"], hosts=tuple(w["hosts"]), method=w["method"],
                             params=tuple(w.get("params", ())), paths=tuple(w.get("paths", ())),
                             host_prefix=w.get("host_prefix", ""), note_param=w.get("note_param", ""),
+                            kind=w.get("kind", "tracker"), prefix=w.get("prefix", ""), base64=bool(w.get("base64")),
                             examples=tuple(w.get("examples", ())))
         except KeyError as exc:
             raise DataError(f"data/body/wrappers.toml: entry without {exc}") from None
         if wd.method not in _METHODS:
             raise DataError(f"data/body/wrappers.toml: {wd.id}: unknown method {wd.method!r}")
+        if wd.kind not in _KINDS:
+            raise DataError(f"data/body/wrappers.toml: {wd.id}: unknown kind {wd.kind!r}")
         out.append(wd)
     return tuple(out)
 
@@ -159,3 +171,40 @@ def claimed_families(extension: str, declared: str) -> tuple[set[str], set[str]]
         if decl and any(decl.startswith(m) for m in mimes):
             by_mime.add(family)
     return by_ext, by_mime
+
+
+@dataclass(frozen=True, slots=True)
+class HostingService:
+    id: str
+    description: str
+    hosts: tuple[str, ...]
+    examples_positive: tuple[str, ...]
+    examples_negative: tuple[str, ...]
+
+
+@cache
+def hosting_services() -> tuple[HostingService, ...]:
+    return tuple(HostingService(id=s["id"], description=s["description"], hosts=tuple(h.lower() for h in s["hosts"]),
+                                examples_positive=tuple(s.get("examples_positive", ())),
+                                examples_negative=tuple(s.get("examples_negative", ())))
+                 for s in _load("hosting.toml").get("service", []))
+
+
+@lru_cache(maxsize=4096)
+def hosting_for(host: str) -> str | None:
+    """The id of the free-hosting service a host name belongs to, or None."""
+    from fnmatch import fnmatchcase
+
+    h = host.lower()
+    for svc in hosting_services():
+        for pattern in svc.hosts:
+            if fnmatchcase(h, pattern):
+                return svc.id
+    return None
+
+
+@cache
+def trackers_file() -> dict[str, Any]:
+    data = _load("trackers.toml")
+    data["labels"] = frozenset(x.lower() for x in data.get("labels", ()))
+    return data

@@ -28,7 +28,7 @@ def decode_qr(data: bytes) -> list[str] | None:
                 return None
             img.load()
             gray = img.convert("L")
-        results = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+        results = zxingcpp.read_barcodes(gray)
     except Exception:
         return None
-    return [r.text[:4096] for r in results[:10] if r.text]
+    return [r.text[:4096] for r in results[:10] if r.text and r.format == zxingcpp.BarcodeFormat.QRCode]

@@ -8,6 +8,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from mailsleuth.body.data import WrapperDef, wrappers
@@ -24,6 +25,7 @@ class Unwrapped:
     target: str | None  # None when the wrapper keeps the target to itself
     wrapper: str
     note: str | None = None
+    kind: str = "tracker"
 
 
 def _is_http(value: str) -> bool:
@@ -31,20 +33,39 @@ def _is_http(value: str) -> bool:
     return v.startswith(("http://", "https://"))
 
 
-def _query_target(parts_query: str, params: tuple[str, ...]) -> str | None:
+def _b64_url(value: str) -> str | None:
+    """A URL carried in base64 (standard or URL-safe, padding optional, maybe percent-encoded)."""
+    v = value.strip()
+    if len(v) < 12 or len(v) > 8192:
+        return None
+    try:
+        raw = base64.b64decode(v.replace("-", "+").replace("_", "/") + "=" * (-len(v) % 4), validate=False)
+        text = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    if text[:12].lower().startswith(("http%3a", "https%3a")):
+        text = unquote(text)
+    return text if _is_http(text) and text.isprintable() else None
+
+
+def _query_target(parts_query: str, params: tuple[str, ...], try_base64: bool = False) -> str | None:
     try:
         pairs = parse_qsl(parts_query, keep_blank_values=False, max_num_fields=200)
     except ValueError:
         return None
-    values = {}
+    values: dict[str, str] = {}
     for k, v in pairs:
         values.setdefault(k.lower(), v)
     for p in params:
-        v = values.get(p)
+        v = values.get(p, "")
         if v and _is_http(v.strip()):
             return v.strip()
         if v and v[:12].lower().startswith(("http%3a", "https%3a")):
             return unquote(v).strip()
+        if v and try_base64:
+            decoded = _b64_url(v)
+            if decoded:
+                return decoded
     return None
 
 
@@ -94,7 +115,7 @@ def _apply(w: WrapperDef, url: str, host: str | None = None) -> Unwrapped | None
         host = split_host(url)[1]
     if not host or not w.matches_host(host):
         return None
-    if w.method == "query" and "=" not in url:
+    if w.method in ("query", "query-base64") and "=" not in url:
         return None
     try:
         parts = urlsplit(url)
@@ -103,16 +124,41 @@ def _apply(w: WrapperDef, url: str, host: str | None = None) -> Unwrapped | None
     if w.paths and not any(parts.path.startswith(p) for p in w.paths):
         return None
     if w.method == "query":
-        target = _query_target(parts.query, w.params)
-        return Unwrapped(target, w.id) if target else None
+        target = _query_target(parts.query, w.params, w.base64)
+        return Unwrapped(target, w.id, kind=w.kind) if target else None
+    if w.method == "query-base64":
+        try:
+            values = dict(parse_qsl(parts.query, max_num_fields=200))
+        except ValueError:
+            return None
+        for p in w.params:
+            v = values.get(p, "")
+            if v.startswith(w.prefix):
+                target = _b64_url(v[len(w.prefix) :])
+                if target:
+                    return Unwrapped(target, w.id, kind=w.kind)
+        return None
+    if w.method in ("path-prefix", "path-segment"):
+        path = url.split(host, 1)[-1] if host in url.lower() else parts.path
+        for prefix in w.paths:
+            i = path.find(prefix)
+            if i == -1:
+                continue
+            rest = path[i + len(prefix) :]
+            if w.method == "path-segment":
+                rest = unquote(rest.split("/", 1)[0])
+            target = "https://" + rest
+            if rest and split_host(target)[1] and "." in split_host(target)[1]:
+                return Unwrapped(target, w.id, kind=w.kind)
+        return None
     if w.method == "proofpoint-v2":
         target = _proofpoint_v2(parts.query)
-        return Unwrapped(target, w.id) if target else None
+        return Unwrapped(target, w.id, kind=w.kind) if target else None
     if w.method == "proofpoint-v3":
         raw_path = url.split(host, 1)[-1] if host in url.lower() else parts.path
         raw_path = raw_path[raw_path.find("/v3/"):] if "/v3/" in raw_path else parts.path
         target = _proofpoint_v3(raw_path)
-        return Unwrapped(target, w.id) if target else None
+        return Unwrapped(target, w.id, kind=w.kind) if target else None
     if w.method == "opaque":
         note = "the target is kept by the wrapping service and cannot be read from the URL"
         if w.note_param:
@@ -122,14 +168,21 @@ def _apply(w: WrapperDef, url: str, host: str | None = None) -> Unwrapped | None
                 hint = None
             if hint:
                 note += f" (the URL names the domain {hint[:100]!r})"
-        return Unwrapped(None, w.id, note)
+        return Unwrapped(None, w.id, note, kind=w.kind)
     return None
+
+
+@lru_cache(maxsize=4096)
+def _candidates(host: str) -> tuple[WrapperDef, ...]:
+    return tuple(w for w in wrappers() if w.matches_host(host))
 
 
 def unwrap_once(url: str, host: str | None = None) -> Unwrapped | None:
     if host is None:
         host = split_host(url)[1]
-    for w in wrappers():
+    if not host:
+        return None
+    for w in _candidates(host):
         got = _apply(w, url, host)
         if got is not None:
             return got
@@ -148,10 +201,10 @@ def unwrap(url: str, host: str | None = None) -> Unwrapped | None:
         if first is None:
             first = got
         if got.target is None:
-            return Unwrapped(None if current == url else current, first.wrapper, got.note)
+            return Unwrapped(None if current == url else current, first.wrapper, got.note, first.kind)
         if got.target == current:
             break
         current = got.target
     if first is None:
         return None
-    return Unwrapped(current, first.wrapper, first.note)
+    return Unwrapped(current, first.wrapper, first.note, first.kind)

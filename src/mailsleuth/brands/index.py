@@ -25,7 +25,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from mailsleuth.brands.confusables import fold, is_mixed_script, lexicon
-from mailsleuth.domains import is_ip, normalize, org_domain, public_suffix
+from mailsleuth.domains import is_ip, org_domain, public_suffix
 from mailsleuth.model.brand import Brand, DomainMatch, Technique
 
 MIN_TYPO_LEN = 4  # brand labels shorter than this are never matched by edit distance
@@ -61,8 +61,27 @@ def _label_of(domain: str) -> tuple[str, str]:
     return domain, ""
 
 
+def unicode_name(name: str) -> str:
+    """Lower-case U-label form of a domain name; A-labels (xn--) decoded with punycode directly
+    (the stdlib IDNA codec's nameprep is slow and refuses some look-alikes we want to see)."""
+    n = name.strip().strip("[]").rstrip(".").lower()
+    if "xn--" not in n:
+        return n
+    out = []
+    for label in n.split(".")[:_MAX_LABELS * 2]:
+        if label.startswith("xn--"):
+            try:
+                label = label[4:].encode("ascii").decode("punycode")
+            except (UnicodeError, ValueError):
+                pass
+        out.append(label)
+    return ".".join(out)
+
+
 def plain(text: str) -> str:
     """Lower case without accents (NFKD, combining marks dropped): the unfolded comparison form."""
+    if text.isascii():
+        return text.lower()
     s = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in s if not unicodedata.combining(c))
 
@@ -138,6 +157,7 @@ def plausible_slip(name: str, brand: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=16384)
 def segments_into_fillers(rest: str, limit: int = 4) -> bool:
     """Can ``rest`` be cut into at most ``limit`` filler words and digit runs?"""
     if not rest:
@@ -236,7 +256,7 @@ class BrandIndex:
     # -- ownership -------------------------------------------------------------------------------
 
     def owned(self, name: str) -> Owned | None:
-        n = normalize(name[:_MAX_NAME])
+        n = unicode_name(name[:_MAX_NAME])
         od = org_domain(n)
         if od and od in self.owner:
             return self.owner[od]
@@ -255,7 +275,7 @@ class BrandIndex:
                            distance=distance, detail=detail[:200], own=own)
 
     def _match(self, name: str, own: bool) -> DomainMatch | None:
-        n = normalize(name)
+        n = unicode_name(name)
         if not n or is_ip(n) or "." not in n or self.owned(n) is not None:
             return None
         reg = org_domain(n)

@@ -3,6 +3,8 @@ web pages, calendar invitations and winmail.dat contents, examined without openi
 
 from __future__ import annotations
 
+from typing import Any
+
 from mailsleuth.body.attachments import (
     ArchiveLimits,
     clean_name,
@@ -32,9 +34,7 @@ _INLINE_TEXT = ("text/plain", "text/html", "text/enriched", "text/richtext")
 def _is_candidate(part: MimePart) -> bool:
     if part.children or part.is_multipart or part.content_type.startswith("message/"):
         return False
-    if part.content_type in _INLINE_TEXT and not is_attachment(part):
-        return False
-    return True
+    return not (part.content_type in _INLINE_TEXT and not is_attachment(part))
 
 
 class _Run:
@@ -52,7 +52,7 @@ class _Run:
         return Evidence(kind=EvidenceKind.ATTACHMENT, ref=f"part {att.part or 'body'}: {att.name[:120]}",
                         value=value or f"{att.declared_type}, {att.size} bytes, sha256 {att.sha256}")
 
-    def add(self, code: str, att: Attachment, value: str = "", **facts: object) -> None:
+    def add(self, code: str, att: Attachment, value: str = "", **facts: Any) -> None:
         if len(self.findings) < 100:
             self.findings.append(self.ctx.finding(code, [self.ev(att, value)], name=att.name[:120], **facts))
 
@@ -121,19 +121,19 @@ class _Run:
                 self.add("ATTACH_PDF_LAUNCH", att)
             if pdf.uris:
                 details["pdf_uris"] = pdf.uris[:20]
-        elif family == "tnef" or declared in ("application/ms-tnef", "application/vnd.ms-tnef"):
-            if is_tnef(data) and source != "tnef":
-                tnef = read_tnef(data)
-                details["tnef_files"] = [a.name for a in tnef.attachments[:50]]
-                self.tnef_files += len(tnef.attachments)
-                self.add("ATTACH_TNEF", att, count=len(tnef.attachments))
-                self.attachments.append(att)
-                for i, inner in enumerate(tnef.attachments, 1):
-                    if len(self.attachments) >= MAX_ATTACHMENTS:
-                        break
-                    self.analyse(inner.name, f"{part}/tnef{i}", "application/octet-stream", inner.data,
-                                 inline=False, source="tnef")
-                return
+        elif (family == "tnef" or declared in ("application/ms-tnef", "application/vnd.ms-tnef")) and \
+                is_tnef(data) and source != "tnef":
+            tnef = read_tnef(data)
+            details["tnef_files"] = [a.name for a in tnef.attachments[:50]]
+            self.tnef_files += len(tnef.attachments)
+            self.add("ATTACH_TNEF", att, count=len(tnef.attachments))
+            self.attachments.append(att)
+            for i, inner in enumerate(tnef.attachments, 1):
+                if len(self.attachments) >= MAX_ATTACHMENTS:
+                    break
+                self.analyse(inner.name, f"{part}/tnef{i}", "application/octet-stream", inner.data,
+                             inline=False, source="tnef")
+            return
         if family == "text" or declared.startswith("text/") or info.extension in ("htm", "html", "ics"):
             self._html_and_calendar(att, part, data, declared, info.extension, details)
         if family == "image" or declared.startswith("image/"):

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from mailsleuth.body.data import shortener_domains
+from mailsleuth.body.data import hosting_for, shortener_domains, trackers_file
 from mailsleuth.body.wrappers import unwrap
 from mailsleuth.domains import has_known_suffix, is_ip, normalize, org_domain
 from mailsleuth.engine import Context, Outcome, check
@@ -64,7 +64,72 @@ def _host_of(url: str) -> tuple[str, str]:
 
 
 def _is_ip(host: str) -> bool:
-    return (host[:1].isdigit() or ":" in host) and is_ip(host)
+    return (host[:1].isdigit() or ":" in host) and (is_ip(host) or integer_ip(host) is not None)
+
+
+def integer_ip(host: str) -> str | None:
+    """The dotted IPv4 address a browser reads in a host written as one number or in octal/hex
+    parts ('3232235777', '0xc0a80101', '0300.0250.1.1'), else None."""
+    if not host or len(host) > 40 or ":" in host:
+        return None
+    parts = host.split(".")
+    if len(parts) > 4:
+        return None
+    nums: list[int] = []
+    for p in parts:
+        try:
+            if p[:2].lower() == "0x":
+                nums.append(int(p[2:] or "0", 16))
+            elif len(p) > 1 and p.startswith("0"):
+                nums.append(int(p, 8))
+            else:
+                nums.append(int(p, 10))
+        except ValueError:
+            return None
+    if len(parts) == 4 and all(p.isdigit() and not (len(p) > 1 and p.startswith("0")) for p in parts):
+        return None  # a plain dotted quad is an ordinary IP literal
+    value = 0
+    for i, n in enumerate(nums):
+        width = 8 if i < len(nums) - 1 else 8 * (4 - i)
+        if n >= 1 << width:
+            return None
+        value = (value << width) | n if i < len(nums) - 1 else (value << width) | n
+    if value >= 1 << 32:
+        return None
+    return ".".join(str((value >> s) & 255) for s in (24, 16, 8, 0))
+
+
+def sender_orgs(ctx: Context) -> frozenset[str]:
+    """Registrable domains the sender speaks for: From, Sender, Return-Path, DKIM d=."""
+    msg = ctx.message
+    out: set[str] = set()
+    for name in ("From", "Sender", "Return-Path"):
+        for m in _ADDR_DOMAIN.finditer(msg.value(name)[:1000]):
+            d = org_domain(m.group(1))
+            if d:
+                out.add(d)
+    for h in msg.get_all("DKIM-Signature")[:10]:
+        m = _DKIM_D.search(h.value[:4000])
+        if m:
+            d = org_domain(m.group(1))
+            if d:
+                out.add(d)
+    return frozenset(out)
+
+
+_ADDR_DOMAIN = re.compile(r"@([A-Za-z0-9.-]{1,253})")
+_DKIM_D = re.compile(r"(?:^|;)\s*d\s*=\s*([A-Za-z0-9.-]{1,253})")
+_TOKEN = re.compile(r"[A-Za-z0-9_~=%.-]{16,}")
+
+
+def is_click_tracker(link: Link) -> bool:
+    data = trackers_file()
+    labels = link.host.split(".")[:-2]
+    if not any(lab in data["labels"] or lab.rstrip("0123456789") in data["labels"] or
+               (lab[:1] == "u" and lab[1:].isdigit()) for lab in labels):
+        return False
+    rest = link.url.split(link.host, 1)[-1]
+    return bool(_TOKEN.search(rest[:2000]))
 
 
 @lru_cache(maxsize=16384)
@@ -74,25 +139,38 @@ def _domain(host: str) -> str | None:
     return org_domain(host)
 
 
-def build_link(raw: RawLink, part: str) -> Link | None:
-    url = raw.url.strip()
-    if not url or url.lower().startswith(_SKIP_SCHEMES):
-        return None
+@lru_cache(maxsize=8192)
+def url_facts(url: str) -> tuple[str, str, str | None, str | None, str | None, str | None, str | None] | None:
+    """(scheme, host, domain, unwrapped, wrapper, note, kind) for a URL as written, or None for
+    URLs that are not links (cid:, anchors). Pure, so cached: mail repeats the same URLs."""
     if url.startswith("//"):
         url = "https:" + url
     scheme, host = _host_of(url)
     if not scheme and not host:
         return None
-    where = f"part {part or 'body'} <{raw.tag} {raw.attr}>" if raw.tag not in ("text", "calendar") else \
-        f"part {part or 'body'} {raw.tag}"
-    unwrapped = wrapper = note = None
+    unwrapped = wrapper = note = kind = None
     if scheme in ("http", "https"):
         got = unwrap(url, host)
         if got is not None:
-            unwrapped, wrapper, note = got.target, got.wrapper, got.note
-    return Link(url=url, host=host, domain=_domain(host), where=where, text=raw.text, unwrapped=unwrapped,
+            unwrapped, wrapper, note, kind = got.target, got.wrapper, got.note, got.kind
+    return scheme, host, _domain(host), unwrapped, wrapper, note, kind
+
+
+def build_link(raw: RawLink, part: str) -> Link | None:
+    url = raw.url.strip()
+    if not url or url[:6].lower().startswith(_SKIP_SCHEMES):
+        return None
+    facts = url_facts(url)
+    if facts is None:
+        return None
+    if url.startswith("//"):
+        url = "https:" + url
+    scheme, host, domain, unwrapped, wrapper, note, kind = facts
+    where = f"part {part or 'body'} <{raw.tag} {raw.attr}>" if raw.tag not in ("text", "calendar") else \
+        f"part {part or 'body'} {raw.tag}"
+    return Link(url=url, host=host, domain=domain, where=where, text=raw.text, unwrapped=unwrapped,
                 scheme=scheme, part=part, tag=raw.tag, attr=raw.attr, wrapper=wrapper, wrapper_note=note,
-                defanged=raw.defanged)
+                wrapper_kind=kind, defanged=raw.defanged)
 
 
 def _form(raw_action: str, method: str, part: str, password_fields: int, inputs: list[str]) -> Form:
@@ -146,7 +224,8 @@ def collect(ctx: Context) -> tuple[LinksArtifact, list[str]]:
     counts["total"] = len(links)
     counts["dropped"] = dropped
     counts["forms"] = len(forms)
-    domains = list(dict.fromkeys(d for d in (_domain(_host_of(lk.target)[1]) for lk in links) if d))
+    domains = list(dict.fromkeys(d for d in ((lk.domain if lk.unwrapped is None else _domain(_host_of(lk.unwrapped)[1]))
+                                             for lk in links) if d))
     counts["domains"] = len(domains)
     return LinksArtifact(links=tuple(links), forms=tuple(forms), counts=dict(counts), domains=tuple(domains[:500]),
                          html=html), truncated
@@ -203,7 +282,7 @@ def _registration_age(rdap: Any, domain: str, today: date) -> int | None:
        codes=("LINK_TEXT_DOMAIN_MISMATCH", "LINK_IP_LITERAL", "LINK_PUNYCODE", "LINK_SHORTENER", "LINK_SCRIPT_URL",
               "LINK_FORM_EXTERNAL", "LINK_PASSWORD_FIELD", "LINK_META_REFRESH", "LINK_REMOTE_IMAGES",
               "LINK_TRACKING_PIXEL", "LINK_NEW_DOMAIN", "LINK_WRAPPED", "LINK_WRAPPER_OPAQUE", "LINK_DEFANGED",
-              "BODY_LINK_LIMIT", "BODY_HTML_TRUNCATED"))
+              "BODY_LINK_LIMIT", "BODY_HTML_TRUNCATED", "LINK_FREE_HOSTING", "LINK_OPEN_REDIRECT"))
 def body_links(ctx: Context) -> Outcome:
     art, truncated = collect(ctx)
     out = Outcome(artifact=art)
@@ -211,6 +290,9 @@ def body_links(ctx: Context) -> Outcome:
     seen_mismatch: set[tuple[str, str]] = set()
     seen_host: set[tuple[str, str]] = set()
     shorteners = shortener_domains()
+    senders = sender_orgs(ctx)
+    hosted: dict[str, Link] = {}
+    redirectors: dict[str, Link] = {}
     wrapped: Counter[str] = Counter()
     opaque: Counter[str] = Counter()
     defanged = 0
@@ -218,8 +300,11 @@ def body_links(ctx: Context) -> Outcome:
         if link.wrapper:
             (opaque if link.unwrapped is None else wrapped)[link.wrapper] += 1
         defanged += link.defanged
-        tscheme, thost = _host_of(link.target)
-        tdomain = _domain(thost)
+        if link.unwrapped is None:
+            tscheme, thost, tdomain = link.scheme, link.host, link.domain
+        else:
+            tscheme, thost = _host_of(link.unwrapped)
+            tdomain = _domain(thost)
         if link.scheme == "javascript" and ("js", "") not in seen_host:
             seen_host.add(("js", ""))
             f.append(ctx.finding("LINK_SCRIPT_URL", [_ev(link)], scheme="javascript"))
@@ -229,9 +314,17 @@ def body_links(ctx: Context) -> Outcome:
             f.append(ctx.finding("LINK_SCRIPT_URL", [_ev(link)], scheme="data"))
         if tscheme not in ("http", "https", "ftp") or not thost:
             continue
+        if link.wrapper_kind == "open-redirect" and link.wrapper not in redirectors:
+            redirectors[link.wrapper or ""] = link
+        if link.tag in _NAVIGATION_TAGS and len(hosted) < 5:
+            svc = hosting_for(thost)
+            if svc and thost not in hosted:
+                hosted[thost] = link
         if link.text and link.tag in ("a", "area") and len(seen_mismatch) < 5:
             shown = shown_domain(link.text)
-            if shown and link.domain != shown and tdomain != shown and not (link.wrapper and link.unwrapped is None):
+            if shown and link.domain != shown and tdomain != shown and shown not in shorteners and \
+                    not (link.wrapper and link.unwrapped is None) and \
+                    not (tdomain in senders or (link.unwrapped is None and is_click_tracker(link))):
                 key = (shown, tdomain or thost)
                 if key not in seen_mismatch:
                     seen_mismatch.add(key)
@@ -241,7 +334,9 @@ def body_links(ctx: Context) -> Outcome:
                                          shown=shown, actual=tdomain or thost, url=link.target[:300]))
         if _is_ip(thost) and ("ip", thost) not in seen_host and len(seen_host) < 40:
             seen_host.add(("ip", thost))
-            f.append(ctx.finding("LINK_IP_LITERAL", [_ev(link)], host=thost))
+            dotted = integer_ip(thost)
+            f.append(ctx.finding("LINK_IP_LITERAL", [_ev(link)], host=f"{thost} = {dotted}" if dotted else thost,
+                                 obfuscated=bool(dotted)))
         elif "xn--" in thost and ("puny", thost) not in seen_host and len(seen_host) < 40:
             seen_host.add(("puny", thost))
             f.append(ctx.finding("LINK_PUNYCODE", [_ev(link)], host=thost, unicode=normalize(thost)))
@@ -275,6 +370,11 @@ def body_links(ctx: Context) -> Outcome:
         f.append(ctx.finding("LINK_REMOTE_IMAGES", count=art.counts["remote_images"]))
     if art.counts.get("tracking_pixels"):
         f.append(ctx.finding("LINK_TRACKING_PIXEL", count=art.counts["tracking_pixels"]))
+    for host, link in hosted.items():
+        f.append(ctx.finding("LINK_FREE_HOSTING", [_ev(link)], host=host, service=hosting_for(host)))
+    for wrapper, link in redirectors.items():
+        f.append(ctx.finding("LINK_OPEN_REDIRECT", [_ev(link)], wrapper=wrapper,
+                             target=(link.unwrapped or "")[:200]))
     if wrapped:
         f.append(ctx.finding("LINK_WRAPPED", [Evidence(kind=EvidenceKind.COMPUTED, ref=w, value=str(n))
                                               for w, n in wrapped.items()],

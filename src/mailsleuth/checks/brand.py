@@ -12,6 +12,7 @@ weighs that as trust. Where nothing vouches, a lookalike sender is the strongest
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -38,7 +39,7 @@ from mailsleuth.model.findings import Evidence, EvidenceKind, Finding
 from mailsleuth.parse.addresses import parse_addresses
 
 CODES = (
-    "BRAND_LOOKALIKE_SENDER", "BRAND_LOOKALIKE_REPLY_TO", "BRAND_LOOKALIKE_INFRA", "BRAND_LOOKALIKE_LINK",
+    "BRAND_LOOKALIKE_SENDER", "BRAND_COMPOUND_SENDER", "BRAND_LOOKALIKE_REPLY_TO", "BRAND_LOOKALIKE_INFRA", "BRAND_LOOKALIKE_LINK",
     "BRAND_DISPLAY_NAME_CLAIM", "BRAND_SUBJECT_CLAIM", "BRAND_LOCAL_PART_CLAIM", "BRAND_MIXED_SCRIPT_DOMAIN",
     "BRAND_OWN_LOOKALIKE_SENDER", "BRAND_OWN_LOOKALIKE_OTHER", "BRAND_OWN_NAME_CLAIM",
     "BRAND_COUSIN_VOUCHED", "BRAND_COUSIN_VOUCHED_REPORTED", "BRAND_COUSIN_VOUCHED_DNS", "BRAND_SENDER_IS_BRAND",
@@ -271,6 +272,21 @@ def brand_impersonation(ctx: Context) -> Outcome:
     return out
 
 
+def _flat(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKC", text[:200]).casefold() if c.isalnum())
+
+
+def _names_itself(display: str, from_domains: set[str]) -> bool:
+    """Is the display name just the From domain's own label ("Acme Mail" for acmemail.example)?"""
+    flat = _flat(display)
+    for d in from_domains:
+        od = org_domain(d) or d
+        label = od.split(".", 1)[0]
+        if len(label) >= 6 and flat == _flat(label):
+            return True
+    return False
+
+
 def _platform_name(art: Any) -> str | None:
     if art is None:
         return None
@@ -371,6 +387,8 @@ def _emit(ctx: Context, st: _State, matches: list[tuple[_Name, DomainMatch]], fr
             continue
         else:
             code = _FIELD_CODE.get(item.field, "BRAND_LOOKALIKE_INFRA")
+            if code == "BRAND_LOOKALIKE_SENDER" and m.technique is Technique.EXTRA_WORDS:
+                code = "BRAND_COMPOUND_SENDER"  # brand + words: what brands' own cousin domains look like too
         key = (code, m.brand_id, m.name)
         if key in reported:
             continue
@@ -418,6 +436,8 @@ def _emit(ctx: Context, st: _State, matches: list[tuple[_Name, DomainMatch]], fr
         else:
             if other_owner and not freemail and other_owner != c.brand_id:
                 continue  # another registry brand's own address naming a partner ("X via DocuSign")
+            if _names_itself(c.text, from_domains):
+                continue  # "Brand Shopping" <x@brandshopping.example>: the domain's own name, weighed as a domain
             code = "BRAND_DISPLAY_NAME_CLAIM"
         claimed_done.add(c.brand_id)
         st.findings.append(ctx.finding(code, ev, brand=brand.name, matched=c.matched, where=c.where, domain=from_text,

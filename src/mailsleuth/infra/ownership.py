@@ -107,6 +107,11 @@ def build_ownership(view: MessageView, enrichment: Enrichment | None, platforms:
         stmts.append(Statement(text=text, evidence=tuple(_ev(h) for h in origin.signals[:8])))
     if platforms is not None:
         for m in platforms.matches:
+            if m.role == "origin" and origin is not None and m.id != origin.id:
+                stmts.append(Statement(
+                    text=f"It also carries marks of {m.name} ({_KIND_WORDS.get(m.kind, m.kind)}, confidence "
+                         f"{m.confidence:.0%}): one platform often delivers through another.",
+                    evidence=tuple(_ev(h) for h in m.signals[:4])))
             if m.role == "relay":
                 stmts.append(Statement(
                     text=f"{m.name} ({_KIND_WORDS.get(m.kind, m.kind)}) handled it on the way, but did not originate it.",

@@ -202,12 +202,16 @@ def _suffix_hits(idx: _Index, kind: str, name: str) -> list[tuple[int, Signal, s
     table = idx.by_suffix.get(kind)
     if not table or not name:
         return []
-    labels = name.lower().strip(".").split(".")
+    labels = name.lower().strip(".").split(".")[-12:]
     out = []
-    for k in range(len(labels) - 1):
+    seen: set[int] = set()
+    for k in range(len(labels) - 1):  # longest suffix first; one hit per signal
         hit = table.get(".".join(labels[k:]))
         if hit:
-            out.extend((i, s, ".".join(labels[k:])) for i, s in hit)
+            for i, s in hit:
+                if id(s) not in seen:
+                    seen.add(id(s))
+                    out.append((i, s, ".".join(labels[k:])))
     return out
 
 
@@ -226,8 +230,22 @@ class Observed:
     asns: list[tuple[int, str, str]] = field(default_factory=list)  # asn, side, ref
 
 
+def marks(obs: Observed, platforms: tuple[Platform, ...] | None = None) -> dict[str, list[SignalHit]]:
+    """Every signal that fired, by platform id, before any threshold (for evaluation)."""
+    idx = index(platforms)
+    out: dict[str, list[SignalHit]] = {}
+    for (i, _side), bucket in _collect(obs, idx).items():
+        out.setdefault(idx.platforms[i].id, []).extend(bucket.values())
+    return out
+
+
 def match(obs: Observed, platforms: tuple[Platform, ...] | None = None) -> Platforms:
     idx = index(platforms)
+    hits = _collect(obs, idx)
+    return _decide(idx, hits)
+
+
+def _collect(obs: Observed, idx: _Index) -> dict[tuple[int, str], dict[tuple[str, str], SignalHit]]:
     hits: dict[tuple[int, str], dict[tuple[str, str], SignalHit]] = {}
 
     def add(i: int, s: Signal, detail: str, ref: str, side: str, key_hint: str = "") -> None:
@@ -269,7 +287,10 @@ def match(obs: Observed, platforms: tuple[Platform, ...] | None = None) -> Platf
     for asn, side, ref in obs.asns:
         for i, s in idx.by_asn.get(asn, ()):
             add(i, s, f"AS{asn}", ref, side)
+    return hits
 
+
+def _decide(idx: _Index, hits: dict[tuple[int, str], dict[tuple[str, str], SignalHit]]) -> Platforms:
     matches: list[PlatformMatch] = []
     for pi, p in enumerate(idx.platforms):
         origin = hits.get((pi, "origin"), {})

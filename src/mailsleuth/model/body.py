@@ -26,6 +26,7 @@ class Link:
     attr: str = ""  # "href", "src", "action", "url()", "refresh", ...
     wrapper: str | None = None  # id of the wrapper recognised, if any
     wrapper_note: str | None = None  # e.g. "target not recoverable from the URL"
+    wrapper_kind: str | None = None  # security, redirect, open-redirect, tracker (data/body/wrappers.toml)
     defanged: bool = False
 
     @property

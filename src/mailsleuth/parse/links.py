@@ -12,6 +12,7 @@ and defanged forms (``hxxp://``, ``[.]``, ``(.)``, ``[dot]``, ``[:]``). Every fu
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -98,10 +99,7 @@ def split_host(url: str) -> tuple[str, str]:
     if not netloc:
         return scheme, ""
     hostport = netloc.rpartition("@")[2]
-    if hostport.startswith("["):
-        host = hostport[1:].partition("]")[0]
-    else:
-        host = hostport.partition(":")[0]
+    host = hostport[1:].partition("]")[0] if hostport.startswith("[") else hostport.partition(":")[0]
     return scheme, host.lower().rstrip(".")
 
 
@@ -201,13 +199,13 @@ def links_from_text(text: str, *, max_links: int = 5000, tag: str = "text") -> t
             k += 1
         if k < len(spans) and spans[k][0] <= at:
             continue  # inside a URL already taken
-        m = _DEFANGED_NAME.search(text, max(0, at - 260), min(len(text), at + 1200))
-        while m is not None and m.end() <= at:
-            m = _DEFANGED_NAME.search(text, m.end(), min(len(text), at + 1200))
-        if m is None or m.start() > at:
+        dm = _DEFANGED_NAME.search(text, max(0, at - 260), min(len(text), at + 1200))
+        while dm is not None and dm.end() <= at:
+            dm = _DEFANGED_NAME.search(text, dm.end(), min(len(text), at + 1200))
+        if dm is None or dm.start() > at:
             continue
-        taken_until = m.end()
-        raw = _trim(m.group(1))
+        taken_until = dm.end()
+        raw = _trim(dm.group(1))
         if not _DEFANG_MARKS.search(raw):
             continue
         url, _ = refang(raw)
@@ -215,10 +213,14 @@ def links_from_text(text: str, *, max_links: int = 5000, tag: str = "text") -> t
     return out, dropped
 
 
-_TAG = re.compile(r"<(/?)([a-zA-Z][\w:.-]{0,40}+)([^<>]{0,8192}+)>")
+# Only the tags that carry links or forms are matched; the regex engine skips the rest (td, div,
+# span... the bulk of mail HTML) without a Python step. CSS url() and background= attributes,
+# which any tag may carry, are found by two whole-document passes instead.
+_TAG = re.compile(r"(?i)<(/?)(a|area|img|image|link|iframe|frame|embed|script|source|video|audio|object|form|"
+                  r"button|input|base|meta|style|v:imagedata|v:fill)(?![\w:.-])([^<>]{0,8192}+)>")
+_BACKGROUND = re.compile(r"""(?i)(?<![\w-])background\s*+=\s*+["']?([^"'\s<>]{1,8192}+)""")  # matched at a position
 _ATTR = re.compile(r"""([^\s"'<>/=]{1,100})(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _STRIP_TAGS = re.compile(r"<[^<>]{0,8192}>")
-_INTERESTING = frozenset({t for t, _ in _URL_ATTRS} | {"base", "meta", "form", "input", "script", "style", "a"})
 _ALWAYS = frozenset({"form", "input", "meta", "base", "script", "style"})  # read even when links are full
 _ALWAYS_TAG = re.compile(r"(?i)<(/?)(form|input|meta|base|script|style)(?![\w:.-])([^<>]{0,8192}+)>")
 _ANY_URL_ATTR = re.compile(r"(?i)(?:href|src|action)\s*=")
@@ -280,12 +282,6 @@ class _Scanner:
                 break
             pos = m.end()
             closing, tag = m.group(1), m.group(2).lower()
-            if tag not in _INTERESTING:
-                rest = m.group(3)
-                if not closing and "url(" in rest.lower():
-                    for cm in _CSS_URL.finditer(rest):
-                        self._add(cm.group(1), tag, "style url()")
-                continue
             if closing:
                 if tag == "a" and anchor is not None:
                     anchor.text = _visible(html[anchor_start : m.start()])
@@ -309,10 +305,6 @@ class _Scanner:
                 anchor, anchor_start = link, m.end()
             if tag in _RAW_TEXT_END:
                 end = _RAW_TEXT_END[tag].search(html, pos)
-                body = html[pos : end.start() if end else n]
-                if tag == "style" and "url(" in body.lower():
-                    for cm in _CSS_URL.finditer(body[:200000]):
-                        self._add(cm.group(1), "style", "url()")
                 pos = end.end() if end else n
         if anchor is not None:
             anchor.text = _visible(html[anchor_start : anchor_start + 4000])
@@ -351,9 +343,6 @@ class _Scanner:
                     anchor_link = link
                 if tag == "img" and attr == "src" and link is not None:
                     self._image(link.url, a)
-            elif attr == "style" and "url(" in value.lower():
-                for cm in _CSS_URL.finditer(value[:20000]):
-                    self._add(cm.group(1), tag, "style url()")
         if tag == "img" and "src" not in a and "data-src" in a:
             self._add(a["data-src"], tag, "data-src")
         return anchor_link
@@ -363,7 +352,7 @@ class _Scanner:
             return
         self.scan.remote_images += 1
         w, h = a.get("width", "").strip().removesuffix("px"), a.get("height", "").strip().removesuffix("px")
-        style = a.get("style", "").replace(" ", "").lower()
+        style = a.get("style", "")[:300].replace(" ", "").lower()
         tiny = (w in ("0", "1", "2") and h in ("0", "1", "2", "")) or (h in ("0", "1", "2") and w == "")
         if tiny or "display:none" in style or "width:1px" in style or "visibility:hidden" in style:
             self.scan.tracking_pixels += 1
@@ -378,6 +367,20 @@ def scan_html(html: str, *, max_links: int = 5000) -> HtmlScan:
     except (RecursionError, MemoryError, ValueError):  # a last guard; the scanner has no recursion
         scanner.scan.truncated = True
     scan = scanner.scan
+    low = head.lower()
+    # Jump with str.find (C speed) to each "url(" and "background", then match there.
+    for needle, rx, tag, attr in (("url(", _CSS_URL, "css", "url()"), ("background", _BACKGROUND, "html", "background")):
+        i = low.find(needle)
+        seen = 0
+        while i != -1 and seen < 20_000:
+            seen += 1
+            m = rx.match(head, i)
+            if m is not None:
+                if scanner._add(m.group(1), tag, attr) is None and len(scan.links) >= max_links:
+                    break
+                i = low.find(needle, m.end())
+            else:
+                i = low.find(needle, i + len(needle))
     scan.text_chars = len(head)
     if len(html) > MAX_HTML_CHARS:
         scan.truncated = True
@@ -402,16 +405,12 @@ def scan_html(html: str, *, max_links: int = 5000) -> HtmlScan:
         for link in scan.links:
             if link.tag != "base" and "://" not in link.url[:12] and not link.url.lower().startswith(
                     ("mailto:", "tel:", "javascript:", "data:", "cid:", "sms:")):
-                try:
+                with contextlib.suppress(ValueError):
                     link.url = urljoin(scan.base_href, link.url)[:_MAX_URL]
-                except ValueError:
-                    pass
         for form in scan.forms:
             if form.action and "://" not in form.action[:12]:
-                try:
+                with contextlib.suppress(ValueError):
                     form.action = urljoin(scan.base_href, form.action)[:_MAX_URL]
-                except ValueError:
-                    pass
     return scan
 
 

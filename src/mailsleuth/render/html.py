@@ -121,7 +121,8 @@ def humanize(key: object) -> str:
 
 def shorten(value: object, limit: int = MAX_STRING) -> str:
     s = "" if value is None else str(value)
-    s = "".join(c if (c >= " " or c in "\n\t") and c != "\x7f" else f"\\x{ord(c):02x}" for c in s)
+    if _CONTROL.search(s):
+        s = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
@@ -272,7 +273,7 @@ _HOP_KNOWN = frozenset({
 
 def auth_view(d: dict[str, Any]) -> dict[str, Any]:
     """Authentication claims (per header) and our re-verification (per method), side by side."""
-    auth = d.get("authentication") if isinstance(d.get("authentication"), dict) else {}
+    auth: dict[str, Any] = d["authentication"] if isinstance(d.get("authentication"), dict) else {}
     sections = d.get("sections") or {}
     reported_raw = sections.get("auth.reported")
     headers = _list_of_dicts(reported_raw, ("headers", "reported", "results", "items")) or []
@@ -346,13 +347,54 @@ def build_view(report: Report, *, data: dict[str, Any] | None = None) -> dict[st
         groups.append({"id": "other", "title": "Other checks", "sections": others})
     verdict = d.get("verdict") or {}
     engine = sections.get("_engine") or {}
+    hops = hop_view(sections.get("received.chain"))
+    auth = auth_view(d)
     return {
+        "glance": glance(sections, hops, auth),
         "d": d, "verdict": verdict, "message": d.get("message") or {}, "findings": findings,
-        "severity_counts": counts, "hops": hop_view(sections.get("received.chain")), "auth": auth_view(d),
+        "severity_counts": counts, "hops": hops, "auth": auth,
         "groups": groups, "dns": (d.get("dns") or {}).get("queries") or [],
         "dns_mode": (d.get("dns") or {}).get("mode") or report.dns_mode, "skipped": verdict.get("skipped") or [],
         "engine": engine, "redacted": bool((d.get("config") or {}).get("redact")),
         "titles": section_titles(),
+    }
+
+
+def _first_text(*values: Any) -> str | None:
+    for v in values:
+        if isinstance(v, str) and v.strip():
+            return v
+        if isinstance(v, dict):
+            for k in ("name", "title", "id"):
+                if isinstance(v.get(k), str) and v[k].strip():
+                    return str(v[k])
+    return None
+
+
+def glance(sections: dict[str, Any], hops: dict[str, Any] | None, auth: dict[str, Any]) -> dict[str, Any]:
+    """The few facts shown right under the verdict: route, authentication, sender platform."""
+    def best(items: list[dict[str, Any]], trusted_first: bool = False) -> str | None:
+        if trusted_first:
+            items = sorted(items, key=lambda c: c.get("trusted") is not True)
+        for it in items:
+            if it.get("result"):
+                return str(it["result"])
+        return None
+
+    def section(sid: str) -> dict[str, Any]:
+        v = sections.get(sid)
+        return v if isinstance(v, dict) else {}
+
+    platform, owner, chain = section("infra.platform"), section("infra.ownership"), section("received.chain")
+    return {
+        "hops": len(hops["rows"]) if hops else None,
+        "transit": hops["total"] if hops else None,
+        "client": _first_text(chain.get("client_rdns"), chain.get("client_helo")),
+        "client_ip": _first_text(chain.get("client_ip")),
+        "auth": [{"method": r["method"], "claimed": best(r["claims"], True), "verified": best(r["verified"])}
+                 for r in auth["rows"] if r["method"] in ("spf", "dkim", "dmarc", "arc")],
+        "platform": _first_text(platform.get("platform"), owner.get("platform")),
+        "owner": _first_text(owner.get("summary")),
     }
 
 

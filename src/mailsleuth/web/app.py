@@ -60,6 +60,28 @@ SECURITY_HEADERS = {
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
 
+class SecurityHeaders:
+    """Pure ASGI middleware adding the security headers to every response (errors included)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *(h for h in self.headers if h[0] not in present)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class TooLarge(Exception):
     def __init__(self, limit: int):
         super().__init__(f"the upload is larger than the limit of {_size(limit)}")
@@ -222,12 +244,7 @@ def create_app(config: Config | None = None, resolver: Resolver | None = None, *
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        response: Response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     async def analyse(data: bytes, filename: str | None, redact: bool, render: Callable[[Report], str]) -> str:
         """Analyse and render in the pool: the event loop only moves bytes."""
@@ -247,7 +264,7 @@ def create_app(config: Config | None = None, resolver: Resolver | None = None, *
         return environment().get_template("report.html").render(page_title=f"mailsleuth: {subject}", **view,
                                                                  **common)
 
-    common = {"app_dns_mode": mode, "max_upload": _size(max_upload), "version": _version()}
+    common: dict[str, Any] = {"app_dns_mode": mode, "max_upload": _size(max_upload), "version": _version()}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> HTMLResponse:
@@ -313,7 +330,7 @@ def create_app(config: Config | None = None, resolver: Resolver | None = None, *
                 data = body
             if not data.strip():
                 raise InputError("the request body is empty: send the message as the body or as a file upload")
-            text = await analyse(data, filename, redact, render_json)
+            text = await analyse(data, filename, redact, lambda r: render_json(r, indent=None))
         except TooLarge as exc:
             return JSONResponse({"error": str(exc)}, status_code=413)
         except (InputError, ConfigError) as exc:
