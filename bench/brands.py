@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from mailsleuth.brands import index as index_mod  # noqa: E402
-from mailsleuth.brands.index import BrandIndex  # noqa: E402
-from mailsleuth.brands.registry import load_registry  # noqa: E402
+from mailsleuth.brands import index as index_mod
+from mailsleuth.brands.index import BrandIndex
+from mailsleuth.brands.registry import load_registry
 
 
 def permutations(domain: str, cap: int | None = None) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from mailsleuth.config import Config
 from mailsleuth.errors import ConfigError, InputError, MailsleuthError
 
 MAX_READ = 64 * 1024 * 1024
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> object:
+def config_from_args(args: argparse.Namespace) -> Config:
     from mailsleuth.config import load_config
 
     cfg = load_config(args.config)
@@ -133,7 +134,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     data = _read_input(args.path)
-    report = analyze(data, config=cfg, filename=None if args.path == "-" else args.path)  # type: ignore[arg-type]
+    report = analyze(data, config=cfg, filename=None if args.path == "-" else args.path)
     fmt = "json" if args.json else args.format
     if getattr(cfg, "redact", False):
         from mailsleuth.redact import redact_report
@@ -172,7 +173,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from mailsleuth.evaluate import evaluate_dir, format_eval
 
     cfg = config_from_args(args)
-    result = evaluate_dir(Path(args.directory), config=cfg, limit=args.limit)  # type: ignore[arg-type]
+    result = evaluate_dir(Path(args.directory), config=cfg, limit=args.limit)
     sys.stdout.write(format_eval(result, as_json=args.json, show_errors=args.show_errors))
     return 0
 

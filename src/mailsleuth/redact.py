@@ -33,7 +33,9 @@ RECIPIENT_FIELDS = frozenset({
     "for_addr", "for", "recipient", "recipients", "rcpt_to", "x_rcpt_to", "resent_to", "resent_cc",
 })
 _ADDR = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u0080-\uffff]+@[A-Za-z0-9\-\u0080-\uffff]+(?:\.[A-Za-z0-9\-\u0080-\uffff]+)+")
-_FOR = re.compile(r"\bfor\s+<?\s*([^\s<>;@]+@[^\s<>;]+?)\s*>?(?=[\s;]|$)", re.IGNORECASE)
+# The "for <mailbox>" clause of a Received header (RFC 5321 section 4.4), angle brackets required
+# so that prose such as "pass for smtp.mailfrom=x@y" is not taken for a recipient.
+_FOR = re.compile(r"\bfor\s+<\s*([^\s<>;@]+@[^\s<>;]+?)\s*>", re.IGNORECASE)
 _HOST_RE = re.compile(r"^[A-Za-z0-9\-\u0080-\uffff]+(?:\.[A-Za-z0-9\-\u0080-\uffff]+)+\.?$")
 _MAX_DEPTH = 60
 

@@ -138,3 +138,21 @@ def test_cli_format_html(tmp_path: Path, example_eml: bytes, example_dns_path: P
 def test_templates_are_packaged() -> None:
     for name in ("standalone.html", "report_body.html", "macros.html", "report.css"):
         assert html_render._load_template(name), name
+
+
+def test_at_a_glance_summarises_route_auth_and_platform() -> None:
+    g = build_view(sample_report())["glance"]
+    assert g["hops"] == 3 and g["transit"] == 162.0
+    assert {a["method"]: (a["claimed"], a["verified"]) for a in g["auth"]} == {
+        "spf": ("pass", "pass"), "dkim": ("pass", "fail")}
+    assert g["platform"] == "Example Mailer"
+    page = render_html(sample_report())
+    glance = page[page.index('id="glance"'):page.index('id="message"')]
+    assert "3 hops, 2 min 42 s" in glance and "Example Mailer" in glance and "res-fail" in glance
+
+
+def test_duration_words() -> None:
+    from mailsleuth.render.html import duration
+
+    assert [duration(x) for x in (0, 0.25, 12, 150, 3600, 3661 + 3600, 200000, -30, None)] == [
+        "0 s", "0.2 s", "12 s", "2 min 30 s", "1 h", "2 h 1 min", "2.3 days", "-30 s", ""]

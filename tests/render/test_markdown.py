@@ -33,7 +33,7 @@ def test_sections_and_tables() -> None:
         assert heading in md
     html = MD.render(md)
     assert html.count("<table>") >= 4
-    assert "<td>2 min</td>" in html  # per-hop delay column
+    assert "<td>2 min 30 s</td>" in html  # per-hop delay column
 
 
 def test_payloads_render_as_text_only() -> None:

@@ -160,3 +160,22 @@ def test_follow_check_skipped_when_not_asked():
     res = run_checks(ctx, {k: REGISTRY[k] for k in ("body.links", "body.follow")})
     assert "body.follow" not in res.ran
     assert any(s.check == "body.follow" and "opt-in" in s.reason for s in res.skipped)
+
+
+def test_offline_follow_is_incomplete_not_a_finding():
+    from mailsleuth.dns.off import OfflineResolver
+
+    msg = parse_message(b"From: a@example.com\nTo: b@example.org\nSubject: s\n\nhttps://www.example.com/x\n")
+    client = HttpxClient(timeout=1.0)
+    try:
+        ctx = Context(msg, Config(dns_mode="off", follow_links=True), CachingResolver(OfflineResolver()), http=client)
+        res = run_checks(ctx, {k: REGISTRY[k] for k in ("body.links", "body.follow")})
+    finally:
+        client.close()
+    assert not [f for f in res.findings if f.code.startswith("LINK_FOLLOW")]
+    assert any(s.check == "body.follow" and "DNS is off" in s.reason for s in res.skipped)
+
+
+def test_unresolvable_name_is_an_error_not_a_refusal():
+    chain = follow("http://nowhere.example.com/", http=FakeHttp({}), resolver=MemoryResolver({}))
+    assert chain.outcome == "error" and "did not resolve" in (chain.hops[0].error or "")

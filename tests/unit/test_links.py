@@ -207,3 +207,35 @@ def test_background_attributes_and_uninteresting_tags():
                      '<span title="<a href=https://no.example.com>">text</span></td></tr></table>')
     assert sorted(lk.url for lk in scan.links if lk.attr == "background") == ["https://bg.example.com/c.png",
                                                                             "https://bg.example.com/t.png"]
+
+
+@pytest.mark.parametrize("host, dotted", [("3232235777", "192.168.1.1"), ("0xc0a80101", "192.168.1.1"),
+                                          ("0300.0250.1.1", "192.168.1.1"), ("192.168.1.1", None),
+                                          ("www.example.com", None), ("99999999999", None)])
+def test_integer_ip(host, dotted):
+    from mailsleuth.checks.body import integer_ip
+
+    assert integer_ip(host) == dotted
+
+
+def test_new_domain_from_attribute_shaped_registrations():
+    from types import SimpleNamespace
+
+    rdap = SimpleNamespace(domains={"example.net": SimpleNamespace(age_days=2.5, created="2024-01-07"),
+                                    "example.org": SimpleNamespace(age_days=None, created=None)})
+    stub = CheckSpec(id="infra.rdap", title="stub", func=lambda ctx: Outcome(artifact=rdap), codes=frozenset())
+    res = run(html_msg('<a href="https://x.example.net/">a</a><a href="https://y.example.org/">b</a>'),
+              extra={"infra.rdap": stub})
+    assert [(f.facts["domain"], f.facts["days"]) for f in res.findings if f.code == "LINK_NEW_DOMAIN"] == \
+        [("example.net", 2)]
+
+
+def test_sections_render_attacker_text_as_text():
+    from mailsleuth.api import analyze
+    from mailsleuth.render.terminal import render_terminal
+
+    raw = html_msg('<a href="https://x.example.net/[b]">[red]Pay[/red] \x1b[31mnow</a>'
+                   '<form action="https://collect.example.net/p"><input type=password></form>')
+    out = render_terminal(analyze(raw, config=Config(dns_mode="off")), width=160)
+    assert "[red]Pay[/red]" in out and "\x1b" not in out and "\\x1b" in out
+    assert "posts to https://collect.example.net/p" in out

@@ -122,6 +122,17 @@ def test_example_nothing_survives(example_eml: bytes, example_dns_path: Path) ->
     red = redact_report(report)
     _assert_clean(red, ["hoge@example.com", "hoge", "mx.example.com", "example.com"])
     assert _analysis(red) == _analysis(report)
+    # the sending side stays readable: only the recipient's names are masked
+    text = render_json(red)
+    assert "onedrive@microsoftemails.com" in text and "mta31.microsoftemails.com" in text
+    assert "[recipient-domain-2]" not in text and "[recipient-2]" not in text
+
+
+def test_prose_mentioning_for_is_not_a_recipient() -> None:
+    r = sample_report("spf=pass for smtp.mailfrom=bounce@sender.example.net; delivered for <x@other.example.org>")
+    text = render_json(redact_report(r))
+    assert "smtp.mailfrom=bounce@sender.example.net" in text
+    assert "x@other.example.org" not in text  # the Received-style "for <...>" clause is a recipient
 
 
 def test_cli_redact_all_formats(tmp_path: Path, example_eml: bytes, example_dns_path: Path,

@@ -16,6 +16,7 @@ from mailsleuth.model.report import Report
 from mailsleuth.web import app as web
 from mailsleuth.web.app import CSP, create_app
 from tests.web.conftest import ROOT, LiveServer, snapshot_config
+from tests.web.xss import payload_message, payloads, structure_problems
 
 EXAMPLE = (ROOT / "examples" / "onedrive-microsoftemails.eml").read_bytes()
 
@@ -212,3 +213,14 @@ def test_cli_serve_passes_options(monkeypatch: pytest.MonkeyPatch) -> None:
     assert main(["serve", "--offline", "--port", "8999", "--max-upload", "1000"]) == 0
     assert seen["port"] == 8999 and seen["max_upload"] == 1000 and seen["host"] == "127.0.0.1"
     assert seen["cfg"].dns_mode == "off"
+
+
+def test_xss_payloads_never_become_markup_in_web_pages(client: httpx.Client) -> None:
+    for n, p in enumerate(payloads()):
+        r = client.post("/analyze", files={"file": ("m.eml", payload_message(p, n))})
+        assert r.status_code == 200, p
+        assert structure_problems(r.text) == [], p
+        if "<" in p:
+            assert p not in r.text, p
+        api = client.post("/api/analyze", content=payload_message(p, n))
+        assert api.json()["message"]["subject"] == p

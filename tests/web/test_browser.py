@@ -71,9 +71,9 @@ def test_paste_example_headers_shows_verdict_hops_and_findings(live_app: LiveSer
     assert "snapshot" in _text(watched, "#dns-mode")
     assert _text(watched, "td.msg-subject") == "Important changes to OneDrive"
     route = _text(watched, "#route")
-    if page.locator("#hop-table").count():  # the hop table appears once the chain check provides hops
-        assert "mta31" in route
-        assert page.locator("#hop-table tr.hop").count() == 2
+    assert page.locator("#hop-table tr.hop").count() == 2  # two Received headers, origin first
+    assert "mta31.microsoftemails.com" in route and "3 s" in route
+    assert page.locator("#hop-table svg.bar").count() == 2
     findings = page.locator("#findings li.finding")
     assert findings.count() >= 1
     assert page.locator("#findings .code").first.inner_text().isupper()
@@ -168,16 +168,11 @@ def _submit(page: Any, url: str, raw: bytes) -> None:
         page.click("button#analyze")
 
 
-@pytest.mark.parametrize("strip_csp", [False, True], ids=["with-csp", "csp-stripped"])
-def test_xss_payloads_through_the_web_app(live_app: LiveServer, watched: Watched, strip_csp: bool) -> None:
+def test_xss_payloads_through_the_web_app(live_app: LiveServer, watched: Watched) -> None:
+    """Every payload through the paste form, CSP in force: nothing runs and nothing is even blocked
+    (a blocked script would mean markup got through). Escaping alone is proven in the browser by
+    the report-file test with the policy stripped, and for the web pages by test_app's static check."""
     page = watched.page
-    if strip_csp:
-        def strip(route: Any) -> None:
-            resp = route.fetch()
-            headers = {k: v for k, v in resp.headers.items() if k.lower() != "content-security-policy"}
-            route.fulfill(response=resp, headers=headers)
-
-        page.route(re.compile(r".*/analyze$"), strip)
     items = payloads()
     assert len(items) >= 50
     for n, p in enumerate(items):

@@ -116,6 +116,9 @@ def follow(url: str, *, http: PinnedHttp, resolver: _Resolver, allow_loopback: b
             return Chain(start=url, hops=tuple(hops), final=current if hops[:-1] else None, outcome="stopped")
         ip, why = resolve_vetted(host, resolver, allow_loopback=allow_loopback)
         if ip is None:
+            if why and " did not resolve " in why:
+                hops.append(Hop(url=current, error=why))
+                return Chain(start=url, hops=tuple(hops), final=None, outcome="error")
             hops.append(Hop(url=current, error=f"refused: {why}"))
             return Chain(start=url, hops=tuple(hops), final=None, outcome="refused")
         resp = http.request_pinned("HEAD", current, ip, timeout=timeout, max_bytes=0)

@@ -45,6 +45,36 @@ def _ascii_folds() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs, key=lambda kv: -len(kv[0])))
 
 
+@cache
+def _extra_letters() -> dict[str, str]:
+    raw = lexicon().get("latin_extras", {})
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+@lru_cache(maxsize=8192)
+def latin_base(ch: str) -> str:
+    """The plain letter a decorated Latin letter is built on, from its Unicode name:
+    LATIN SMALL LETTER C WITH HOOK -> c, LATIN LETTER SMALL CAPITAL M -> m. Other characters are
+    returned unchanged (a few letters without a base in their name come from the lexicon)."""
+    if ch.isascii():
+        return ch
+    extra = _extra_letters().get(ch)
+    if extra is not None:
+        return extra
+    try:
+        words = unicodedata.name(ch).split()
+    except ValueError:
+        return ch
+    if not words or words[0] != "LATIN" or "LETTER" not in words:
+        return ch
+    for w in words[words.index("LETTER") + 1 :]:
+        if len(w) == 1 and w.isalpha():
+            return w.lower()
+        if w in ("WITH", "AND"):
+            break
+    return ch
+
+
 def skeleton(text: str) -> str:
     """The UTS #39 skeleton of ``text`` (case is kept, as the standard does)."""
     table = _table()
@@ -60,7 +90,8 @@ def fold(text: str) -> str:
     The skeleton is taken twice around lower-casing so that a capital I (prototype l) and a
     lower-case one from a domain (already lower-cased) end the same way only where they look alike.
     """
-    s = skeleton(text)
+    s = "".join(c if c.isascii() else latin_base(c) for c in text[:_MAX_LEN])
+    s = skeleton(s)
     s = skeleton(s.lower()).lower()
     s = "".join(c for c in s if not unicodedata.combining(c))
     for a, b in _ascii_folds():

@@ -16,6 +16,7 @@ brand's own names (``owned(name)`` tells those). Results are cached per name.
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -70,10 +71,8 @@ def unicode_name(name: str) -> str:
     out = []
     for label in n.split(".")[:_MAX_LABELS * 2]:
         if label.startswith("xn--"):
-            try:
+            with contextlib.suppress(UnicodeError, ValueError):
                 label = label[4:].encode("ascii").decode("punycode")
-            except (UnicodeError, ValueError):
-                pass
         out.append(label)
     return ".".join(out)
 
@@ -120,7 +119,7 @@ def _near_keys(a: str, b: str) -> bool:
     return b in _keyboard().get(a, frozenset())
 
 
-def plausible_slip(name: str, brand: str) -> bool:
+def plausible_slip(name: str, brand: str, *, weak: bool = False) -> bool:
     """Is ``name`` one slip away from ``brand``? Swapped neighbours, a doubled or dropped double
     letter, a neighbouring key, a look-alike letter, a flipped bit, an inserted hyphen, or a key
     pressed next to the right one. Used for short names, where any single edit would match words."""
@@ -135,23 +134,23 @@ def plausible_slip(name: str, brand: str) -> bool:
         if len(diff) != 1:
             return False
         x, y = name[diff[0]], brand[diff[0]]
-        if _near_keys(x, y) or frozenset((x, y)) in _visual():
-            return True
-        return False
-    if la == lb + 1:  # one character added
+        return bool(_near_keys(x, y) or frozenset((x, y)) in _visual())
+    if la == lb + 1:  # one character added: any from five letters on, else a doubled or near key
         for i in range(la):
             if name[:i] + name[i + 1 :] == brand:
                 c = name[i]
-                if c == "-":
+                if c == "-" or c.isdigit() or (not weak and lb - brand.count("rn") >= 5):
                     return True
+                if weak and i in (0, la - 1):
+                    return False  # an ordinary word grown at an end is another word (chaser, pledger)
                 neighbours = [brand[j] for j in (i - 1, i) if 0 <= j < lb]
                 return any(c == n or _near_keys(c, n) for n in neighbours)
         return False
     if la + 1 == lb:  # one character dropped: any from five letters on, a doubled one below
         for i in range(lb):
             if brand[:i] + brand[i + 1 :] == name:
-                if i == lb - 1:
-                    return False  # a shorter word (emirate, not emirates), not a slip
+                if i in (0, lb - 1):
+                    return False  # a shorter word (emirate, online), not a slip
                 return lb >= FREE_TYPO_LEN or (i > 0 and brand[i - 1] == brand[i]) or (i + 1 < lb and brand[i + 1] == brand[i])
         return False
     return False
@@ -220,12 +219,12 @@ class BrandIndex:
         for table in (self.keys, self.raw, self.tokens, self.weak_tokens, self.short_tokens, self.official_domains):
             for bucket in table.values():
                 bucket.sort(key=self._preference)
-        for key, entries in self.keys.items():
-            if len(key) >= MIN_TYPO_LEN and (len(key) >= FREE_TYPO_LEN or not all(e.weak for e in entries)):
+        for key, _entries in self.keys.items():
+            if len(key) >= MIN_TYPO_LEN:
                 self.by_len.setdefault(len(key), []).append(key)
         self.raw_by_len: dict[int, list[str]] = {}
-        for key, entries in self.raw.items():
-            if len(key) >= MIN_TYPO_LEN and (len(key) >= FREE_TYPO_LEN or not all(e.weak for e in entries)):
+        for key, _entries in self.raw.items():
+            if len(key) >= MIN_TYPO_LEN:
                 self.raw_by_len.setdefault(len(key), []).append(key)
         self.token_lengths = sorted({len(t) for t in self.tokens}, reverse=True)
 
@@ -235,11 +234,11 @@ class BrandIndex:
         return (bool(b.group) and b.group != b.id, e.domain.rsplit(".", 1)[-1] not in _GENERIC_TLDS)
 
     def _add_token(self, flat: str, entry: _Entry, weak: bool) -> None:
-        if not flat:
-            return
+        if not flat or (len(flat) < 3 and weak):
+            return  # two letters that are also a word (go) are parts of too many names
         if weak or len(flat) < MIN_STRONG_TOKEN:
             self._add(self.weak_tokens, flat, entry)
-            if not weak and len(flat) == MIN_STRONG_TOKEN - 1 and flat.isalpha():
+            if not weak and len(flat) in (3, 4) and flat.isalpha():
                 self._add(self.short_tokens, flat, entry)
         else:
             self._add(self.tokens, flat, entry)
@@ -291,8 +290,8 @@ class BrandIndex:
         for key in (fold(label), fold(label.replace("-", ""))):
             for entry in self.keys.get(key, ()):
                 if label == entry.label:
-                    if entry.weak:
-                        continue  # an ordinary word under another TLD is someone else's name
+                    if entry.weak or len(label) < 3:
+                        continue  # an ordinary word or a two-letter name under another TLD is someone else's
                     tech = Technique.TLD_SWAP
                 elif flat == plain(entry.label).replace("-", ""):
                     tech = Technique.HYPHENATION
@@ -306,20 +305,22 @@ class BrandIndex:
                 for entry in self.official_domains.get(cand, ()):
                     return self._result(n, entry, Technique.BRAND_DOMAIN_AS_SUBDOMAIN, own,
                                         detail=f"{cand} sits under {reg}")
+        # 4. the brand's name with extra words
+        found = self._find_token(flat) or (self._find_token(fold(flat)) if fold(flat) != flat else None)
+        if found is not None:
+            return self._result(n, found, Technique.EXTRA_WORDS, own, detail=f"'{found.label}' in {label}")
         # 3. typos: edit distance to brand labels of similar length (a few buckets only)
         typo = self._typo(label)
         if typo is not None:
             entry, dist = typo
             tech = Technique.IDN_HOMOGLYPH if non_ascii else Technique.TYPO
             return self._result(n, entry, tech, own, distance=dist, detail=f"{label} vs {entry.label}")
-        # 4. the brand's name with extra words
-        found = self._find_token(flat) or (self._find_token(fold(flat)) if fold(flat) != flat else None)
-        if found is not None:
-            return self._result(n, found, Technique.EXTRA_WORDS, own, detail=f"'{found.label}' in {label}")
         parts = [p for p in label.split("-") if p]
         if len(parts) > 1:
-            for p in parts:
+            for k, p in enumerate(parts):
                 pp = plain(p)
+                if len(pp) < 3 and k:
+                    continue  # two-letter brands (bt, o2, au) only lead a name: bt-billing, not x-bt
                 entries = self.weak_tokens.get(pp) or self.tokens.get(pp) or self.tokens.get(fold(pp))
                 if entries:
                     return self._result(n, entries[0], Technique.EXTRA_WORDS, own, detail=f"'{p}' in {label}")
@@ -335,10 +336,11 @@ class BrandIndex:
         # 5. the brand's name as a label under someone else's domain, or cut by a dot
         if subs:
             for s in subs:
-                sp = plain(s)
-                entries = self.tokens.get(sp.replace("-", "")) or self.tokens.get(fold(sp))
-                if entries:
-                    return self._result(n, entries[0], Technique.BRAND_AS_SUBDOMAIN, own, detail=f"{s} under {reg}")
+                sp = plain(s).replace("-", "")
+                entries = self.tokens.get(sp) or self.tokens.get(fold(sp))
+                found = entries[0] if entries else (self._find_token(sp) if len(sp) > MIN_STRONG_TOKEN else None)
+                if found is not None:
+                    return self._result(n, found, Technique.BRAND_AS_SUBDOMAIN, own, detail=f"{s} under {reg}")
             for joined in (plain(subs[-1] + label), plain("".join(subs[-2:]) + label)):
                 for entry in self.keys.get(fold(joined), ()):
                     if len(joined) >= MIN_STRONG_TOKEN:
@@ -371,9 +373,8 @@ class BrandIndex:
                         continue
                     entries = table[cand]
                     weak = all(e.weak for e in entries)
-                    if (length < FREE_TYPO_LEN or weak) and not loose and not plausible_slip(key, cand):
-                        continue
-                    if weak and length < FREE_TYPO_LEN:
+                    strict = length < FREE_TYPO_LEN or weak or all("-" in e.label for e in entries)
+                    if strict and not loose and not plausible_slip(key, cand, weak=weak):
                         continue
                     best = (entries[0], int(dist))
         return best
@@ -399,12 +400,13 @@ class BrandIndex:
         filler words: hsbcuk-online, uspstracking."""
         for p in parts:
             pp = plain(p)
-            if len(pp) <= MIN_STRONG_TOKEN - 1:
+            if len(pp) <= 3:
                 continue
-            for cand, rest in ((pp[:4], pp[4:]), (pp[-4:], pp[:-4])):
-                entries = self.short_tokens.get(cand)
-                if entries and segments_into_fillers(rest, 2):
-                    return entries[0]
+            for size in (4, 3):
+                for cand, rest in ((pp[:size], pp[size:]), (pp[-size:], pp[:-size])):
+                    entries = self.short_tokens.get(cand)
+                    if entries and segments_into_fillers(rest, 2):
+                        return entries[0]
         return None
 
     # -- local parts -----------------------------------------------------------------------------

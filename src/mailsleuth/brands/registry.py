@@ -174,6 +174,9 @@ def own_brand(domains: tuple[str, ...], source: str = "config") -> Brand | None:
     if not clean:
         return None
     clean = list(dict.fromkeys(clean))
+    # Configured domains also lend their labels as names ("example-corp" -> "Example Corp"), so a
+    # display name naming the organisation from outside is seen; a guessed organisation does not.
+    labels = tuple(dict.fromkeys(d.split(".", 1)[0] for d in clean if len(d.split(".", 1)[0]) >= 5))
     return Brand(id="own-organisation", name=f"your organisation ({clean[0]})", category="own", country="",
                  description="The recipient's own organisation", source=source, domains=tuple(clean),
-                 origin="own")
+                 names=labels if source == "config" else (), origin="own")

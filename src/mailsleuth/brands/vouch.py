@@ -97,6 +97,17 @@ def from_verified(artifacts: Any) -> list[Attestation]:
     return out
 
 
+def verified_failures(artifacts: Any) -> dict[str, str]:
+    """Signer domain -> cause, for DKIM signatures our own verification found broken."""
+    out: dict[str, str] = {}
+    for sig in _items(artifacts("auth.verify.dkim"), "signatures", "results"):
+        details = _get(sig, "details", {}) or {}
+        d = _domain_from(_get(details, "d"))
+        if d and str(_get(_get(sig, "result"), "value", _get(sig, "result"))).lower() == "fail":
+            out[d] = str(_get(sig, "cause", "") or "the signature did not verify")[:160]
+    return out
+
+
 def from_reported(artifact: Any) -> list[Attestation]:
     """dkim/spf/dmarc=pass statements by receivers inside the trust boundary (claims we trust)."""
     out: list[Attestation] = []

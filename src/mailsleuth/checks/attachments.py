@@ -27,6 +27,7 @@ from mailsleuth.parse.links import scan_html
 from mailsleuth.parse.tnef import is_tnef, read_tnef
 
 MAX_ATTACHMENTS = 200
+MAX_QR_IMAGES = 4  # images searched for QR codes per message (decoding costs milliseconds each)
 _RISKY_GROUPS = ("executable", "script", "shortcut", "disk-image", "onenote")
 _INLINE_TEXT = ("text/plain", "text/html", "text/enriched", "text/richtext")
 
@@ -47,6 +48,7 @@ class _Run:
         self.findings: list[Finding] = []
         self.attachments: list[Attachment] = []
         self.tnef_files = 0
+        self.qr_budget = MAX_QR_IMAGES
 
     def ev(self, att: Attachment, value: str = "") -> Evidence:
         return Evidence(kind=EvidenceKind.ATTACHMENT, ref=f"part {att.part or 'body'}: {att.name[:120]}",
@@ -136,7 +138,8 @@ class _Run:
             return
         if family == "text" or declared.startswith("text/") or info.extension in ("htm", "html", "ics"):
             self._html_and_calendar(att, part, data, declared, info.extension, details)
-        if family == "image" or declared.startswith("image/"):
+        if (family == "image" or declared.startswith("image/")) and self.qr_budget > 0 and len(data) >= 200:
+            self.qr_budget -= 1
             self._qr(att, data, details)
         self.attachments.append(att)
 

@@ -93,7 +93,7 @@ def integer_ip(host: str) -> str | None:
         width = 8 if i < len(nums) - 1 else 8 * (4 - i)
         if n >= 1 << width:
             return None
-        value = (value << width) | n if i < len(nums) - 1 else (value << width) | n
+        value = (value << width) | n
     if value >= 1 << 32:
         return None
     return ".".join(str((value >> s) & 255) for s in (24, 16, 8, 0))
@@ -109,9 +109,9 @@ def sender_orgs(ctx: Context) -> frozenset[str]:
             if d:
                 out.add(d)
     for h in msg.get_all("DKIM-Signature")[:10]:
-        m = _DKIM_D.search(h.value[:4000])
-        if m:
-            d = org_domain(m.group(1))
+        dm = _DKIM_D.search(h.value[:4000])
+        if dm:
+            d = org_domain(dm.group(1))
             if d:
                 out.add(d)
     return frozenset(out)
@@ -438,6 +438,12 @@ def body_follow(ctx: Context) -> Outcome:
         if not target.lower().startswith(("http://", "https://")):
             continue
         todo.setdefault(target, link.url)
+    if getattr(ctx.resolver, "mode", "") == "off":
+        named = [t for t in todo if not _is_ip(_host_of(t)[1])]
+        if named:
+            out.incomplete.append(f"DNS is off: {len(named)} link(s) to named hosts could not be resolved and vetted, "
+                                  "so they were not followed")
+        todo = {t: o for t, o in todo.items() if t not in set(named)}
     if len(todo) > _MAX_FOLLOW:
         out.incomplete.append(f"only the first {_MAX_FOLLOW} of {len(todo)} distinct links were followed")
     chains = []

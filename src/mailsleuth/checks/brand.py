@@ -11,6 +11,7 @@ weighs that as trust. Where nothing vouches, a lookalike sender is the strongest
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -147,10 +148,8 @@ def _link_names(ctx: Context) -> list[_Name]:
         hosts = [vouch._get(link, "host")]
         unwrapped = vouch._get(link, "unwrapped")
         if isinstance(unwrapped, str) and unwrapped:
-            try:
+            with contextlib.suppress(ValueError):
                 hosts.append(urlsplit(unwrapped[:2000]).hostname)
-            except ValueError:
-                pass
         for host in hosts:
             if not isinstance(host, str) or not host or host in seen:
                 continue
@@ -217,6 +216,8 @@ def brand_impersonation(ctx: Context) -> Outcome:
             m = idx.match(item.name)
             if st.own is not None:
                 om = st.own[0].match(item.name, own=True)
+                if om is not None and om.technique is Technique.TLD_SWAP and own_source != "config":
+                    om = None  # a guessed organisation: its name under other TLDs is often a sister or stranger
                 if om is not None and (m is None or om.technique is not Technique.BRAND_AS_SUBDOMAIN):
                     m = om
         owner = owned.brand_id if owned else (st.own[2].id if own_owned and st.own else None)
@@ -252,6 +253,7 @@ def brand_impersonation(ctx: Context) -> Outcome:
 
     # 3. who vouches
     attest = [*vouch.from_verified(ctx.artifact), *vouch.from_reported(ctx.artifact("auth.reported"))]
+    failures = vouch.verified_failures(ctx.artifact)
     platform = _platform_name(ctx.artifact("infra.platform"))
     brands_in_play = {m.brand_id for _, m in matches if not m.own} | {c.brand_id for c in st.claims if not c.own}
     vouchers: dict[str, list[Voucher]] = {}
@@ -262,7 +264,7 @@ def brand_impersonation(ctx: Context) -> Outcome:
         if vs:
             vouchers[bid] = vs
 
-    _emit(ctx, st, matches, from_domains, from_owner, vouchers, platform, subject)
+    _emit(ctx, st, matches, from_domains, from_owner, vouchers, platform, failures)
     out.findings = st.findings
     out.artifact = BrandReport(
         registry_size=len(idx.brands), own_domains=own_domains, own_source=own_source,
@@ -335,6 +337,7 @@ def _own_dns_lookup(ctx: Context, name: str) -> list[tuple[str, str]]:
     return out
 
 
+_AMBIGUOUS_FOR_LINKS = frozenset({Technique.EXTRA_WORDS, Technique.TLD_SWAP, Technique.BRAND_AS_SUBDOMAIN})
 _FIELD_CODE = {"From": "BRAND_LOOKALIKE_SENDER", "Sender": "BRAND_LOOKALIKE_SENDER",
                "Reply-To": "BRAND_LOOKALIKE_REPLY_TO", "link": "BRAND_LOOKALIKE_LINK"}
 
@@ -348,7 +351,8 @@ def _evidence(item: _Name) -> Evidence:
 
 
 def _emit(ctx: Context, st: _State, matches: list[tuple[_Name, DomainMatch]], from_domains: set[str],
-          from_owner: dict[str, str], vouchers: dict[str, list[Voucher]], platform: str | None, subject: str) -> None:
+          from_owner: dict[str, str], vouchers: dict[str, list[Voucher]], platform: str | None,
+          failures: dict[str, str]) -> None:
     idx = st.idx
     vouched_done: set[str] = set()
 
@@ -371,7 +375,10 @@ def _emit(ctx: Context, st: _State, matches: list[tuple[_Name, DomainMatch]], fr
             "dns": best.detail or f"its DNS is run by {best.domain}, the brand's own domain",
         }[best.kind]
         if not best.verified:
-            proof += f" (reported by the recipient's trusted server, {best.ref})"
+            proof += f" (reported by the recipient's trusted server, {best.ref}"
+            if best.kind == "dkim" and best.domain in failures:
+                proof += f"; our own check of this copy failed: {failures[best.domain]}"
+            proof += ")"
         via = f" through {platform}" if platform else ""
         ev = [*ev, *(Evidence(kind=EvidenceKind.COMPUTED if v.verified else EvidenceKind.HEADER, ref=v.ref[:120],
                               value=f"{v.kind} {v.domain}: {v.detail}"[:300]) for v in vs[:4])]
@@ -379,7 +386,14 @@ def _emit(ctx: Context, st: _State, matches: list[tuple[_Name, DomainMatch]], fr
                                        proof=proof, via=via, kind=best.kind, platform=platform or ""))
 
     reported: set[tuple[str, str, str]] = set()
+    from_orgs = {org_domain(d) or d for d in from_domains}
+    sender_flagged = {m.brand_id for i, m in matches if i.field in ("From", "Sender")}
+    claimed = {c.brand_id for c in st.claims} | sender_flagged
     for item, m in matches:
+        if item.field not in ("From", "Sender") and (org_domain(m.name) or m.name) in from_orgs and sender_flagged:
+            continue  # the sender's own other names: already weighed with its From domain
+        if item.field == "link" and m.technique in _AMBIGUOUS_FOR_LINKS and m.brand_id not in claimed:
+            continue  # brand-named CDNs and campaign hosts are common; they count where the brand is claimed
         if m.own:
             code = "BRAND_OWN_LOOKALIKE_SENDER" if item.field in ("From", "Sender", "Reply-To") else "BRAND_OWN_LOOKALIKE_OTHER"
         elif m.brand_id in vouchers:
@@ -420,13 +434,11 @@ def _emit(ctx: Context, st: _State, matches: list[tuple[_Name, DomainMatch]], fr
         if c.brand_id in vouchers:
             emit_vouched(c.brand_id, from_text, ev)
             continue
-        if c.brand_id in claimed_done:
-            continue
         other_owner = next((from_owner[d] for d in from_domains if d in from_owner), None)
         owned_from = [idx.owned(d) for d in from_domains]
         freemail = any(o is not None and o.user for o in owned_from)
         if c.where == "Subject":
-            if any(x.brand_id == c.brand_id and x.where != "Subject" for x in st.claims) or other_owner:
+            if any(x.brand_id == c.brand_id and x.where.endswith("display name") for x in st.claims) or other_owner:
                 continue
             code = "BRAND_SUBJECT_CLAIM"
         elif c.where == "From local part":
@@ -439,7 +451,9 @@ def _emit(ctx: Context, st: _State, matches: list[tuple[_Name, DomainMatch]], fr
             if _names_itself(c.text, from_domains):
                 continue  # "Brand Shopping" <x@brandshopping.example>: the domain's own name, weighed as a domain
             code = "BRAND_DISPLAY_NAME_CLAIM"
-        claimed_done.add(c.brand_id)
+        if f"{code}:{c.brand_id}" in claimed_done:
+            continue
+        claimed_done.add(f"{code}:{c.brand_id}")
         st.findings.append(ctx.finding(code, ev, brand=brand.name, matched=c.matched, where=c.where, domain=from_text,
                                        brand_domains=", ".join(brand.domains[:3]),
                                        freemail=" (a free-mail address)" if freemail else ""))

@@ -59,6 +59,7 @@ from mailsleuth.errors import DataError
 from mailsleuth.model.chain import ChainAnalysis, HopView, host_matches
 from mailsleuth.model.findings import Evidence, EvidenceKind, Finding, Severity
 from mailsleuth.model.hop import Hop
+from mailsleuth.model.message import Message
 from mailsleuth.parse.received import is_ip_literal, literal_ip, parse_received, parse_timestamp
 
 # Tuning (seconds). Clocks of different servers disagree by seconds to minutes; queues and

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -161,7 +161,8 @@ def table_columns(rows: list[dict[str, Any]], limit: int = 12) -> list[str]:
 
 
 def duration(seconds: object) -> str:
-    if not isinstance(seconds, int | float):
+    """A delay for people: ``0.4 s``, ``12 s``, ``2 min 30 s``, ``3 h 5 min``, ``2.5 days``."""
+    if not isinstance(seconds, int | float) or seconds != seconds:
         return ""
     s = float(seconds)
     sign = "-" if s < 0 else ""
@@ -170,10 +171,13 @@ def duration(seconds: object) -> str:
         return f"{sign}{s:.1f} s" if s else "0 s"
     if s < 120:
         return f"{sign}{s:.0f} s"
-    if s < 7200:
-        return f"{sign}{s / 60:.0f} min"
-    if s < 172800:
-        return f"{sign}{s / 3600:.1f} h"
+    whole = round(s)
+    if whole < 3600:
+        m, sec = divmod(whole, 60)
+        return f"{sign}{m} min" + (f" {sec} s" if sec else "")
+    if whole < 172800:
+        h, rest = divmod(whole, 3600)
+        return f"{sign}{h} h" + (f" {rest // 60} min" if rest // 60 else "")
     return f"{sign}{s / 86400:.1f} days"
 
 
@@ -245,7 +249,8 @@ def hop_view(chain: Any) -> dict[str, Any] | None:
             "raw": hop.get("raw", ""), "from": sender,
             "from_helo": hop.get("from_helo"), "from_ip": hop.get("from_ip"), "by": hop.get("by_host"),
             "protocol": hop.get("protocol"), "tls": hop.get("tls") or hop.get("tls_version"), "id": hop.get("id"),
-            "for": hop.get("for_addr"), "time": hop.get("timestamp") or hop.get("timestamp_raw"),
+            "for": hop.get("for_addr"), "time": ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if ts is not None
+            else (hop.get("timestamp") or hop.get("timestamp_raw")),
             "delay": delay, "parsed": hop.get("parsed", True), "side": h.get("side"),
             "forged": bool(hop.get("may_be_forged") or h.get("may_be_forged")),
             "trusted": next((h[k] for k in ("trusted", "internal", "inside") if isinstance(h.get(k), bool)), None),

@@ -133,6 +133,21 @@ def render_markdown(report: Report) -> str:
         out.append("What would change this verdict:")
         out += [f"- {esc(w)}" for w in v["would_change"]]
         out.append("")
+    g = view["glance"]
+    facts = []
+    if g["hops"]:
+        transit = f", {duration(g['transit'])} in transit" if isinstance(g["transit"], float) else ""
+        client = f", entered from {code(g['client'])}" if g["client"] else ""
+        facts.append(f"- Route: {g['hops']} hops{transit}{client}")
+    if g["auth"]:
+        facts.append("- Authentication (claimed → re-verified): " + "; ".join(
+            f"{esc(a['method'].upper())} {esc(a['claimed'] or 'no claim')} → {esc(a['verified'] or '—')}" for a in g["auth"]))
+    if g["platform"]:
+        facts.append(f"- Sent through: {esc(g['platform'])}")
+    if g["owner"]:
+        facts.append(f"- Ownership: {esc(g['owner'], 600)}")
+    if facts:
+        out += [*facts, ""]
     out += ["### Message", ""]
     out += _table(["Field", "Value"], [[t, cell(msg.get(k))] for k, t in (
         ("subject", "Subject"), ("from", "From"), ("to", "To"), ("date", "Date"), ("message_id", "Message-ID"))])

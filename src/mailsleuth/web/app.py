@@ -45,6 +45,7 @@ log = logging.getLogger("mailsleuth.web")
 DEFAULT_MAX_UPLOAD = 25 * 1024 * 1024
 FORM_OVERHEAD = 256 * 1024  # multipart framing and the other form fields on top of the message itself
 MAX_FORM_PARTS = 16
+MAX_CONNECTIONS = 32  # beyond this uvicorn answers 503: bounds memory (each request may hold max_upload bytes)
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
@@ -392,4 +393,4 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8025, max_upload:
     sys.stderr.write(f"mailsleuth: serving on http://{'[' + host + ']' if ':' in host else host}:{port}/ "
                      f"(DNS mode: {config.dns_mode}; uploads up to {_size(max_upload)}; nothing is stored)\n")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
-                proxy_headers=False)
+                proxy_headers=False, limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=5)

@@ -35,6 +35,8 @@ def render_attachments(art: Any, console: Console) -> None:
             notes.append("pdf: " + ", ".join(sorted(details["pdf_keywords"]))[:80])
         if details.get("forms"):
             notes.append(f"{details['forms']} form(s)")
+        if details.get("tnef_files") is not None:
+            notes.append(f"winmail.dat holding {len(details['tnef_files'])} file(s)")
         if details.get("qr"):
             notes.append("QR: " + str(details["qr"][0])[:80])
         archive = _get(att, "archive")

@@ -30,13 +30,18 @@ def render_brand(artifact: Any, console: Console) -> None:
         head.append("; sending platform: ")
         head.append_text(safe(data["platform"], 80))
     console.print(head)
+    vouched = {v.get("brand_id") for v in data.get("vouchers") or [] if isinstance(v, dict)}
     idents = [i for i in data.get("identities") or [] if isinstance(i, dict)]
     interesting = [i for i in idents if i.get("match") or i.get("owner") or i.get("field") != "link"]
     if interesting:
         t = Table("where", "name", "belongs to / imitates", "how")
         for i in interesting[:60]:
             m = i.get("match") or {}
-            if m:
+            if m and m.get("brand_id") in vouched:
+                who = Text("cousin of ", style="green")
+                who.append_text(safe(f"{m.get('brand', '')} ({m.get('brand_domain', '')}), vouched by the brand", 120))
+                how = safe(m.get("technique", ""), 80)
+            elif m:
                 who = Text("imitates ", style="red")
                 who.append_text(safe(f"{m.get('brand', '')} ({m.get('brand_domain', '')})", 120))
                 how = safe(f"{m.get('technique', '')}" + (f", distance {m['distance']}" if m.get("distance") else ""), 80)
