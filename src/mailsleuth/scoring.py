@@ -144,7 +144,8 @@ def score(findings: list[Finding], skipped: list[SkippedCheck], ran: list[str],
         label, margin = Label.SUSPICIOUS, eff_phish - th["suspicious"]
     elif eff_spam >= th["spam"]:
         label, margin = Label.SPAM, eff_spam - th["spam"]
-    elif trust >= th["legitimate"]:
+    elif (trust >= th["legitimate"] and eff_phish < th.get("legitimate_max_phish", th["suspicious"])
+          and eff_spam < th.get("legitimate_max_spam", th["spam"])):
         label, margin = Label.LEGITIMATE, trust - th["legitimate"]
     else:
         label, margin = Label.UNKNOWN, 0.0

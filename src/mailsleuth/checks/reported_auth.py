@@ -23,7 +23,8 @@ from mailsleuth.model.auth import (
     ReportedResult,
 )
 from mailsleuth.model.findings import Evidence, EvidenceKind
-from mailsleuth.parse.addresses import domain_of
+from mailsleuth.domains import org_domain
+from mailsleuth.parse.addresses import domain_of, first_address
 from mailsleuth.parse.authres import AUTH_HEADER_NAMES, NO_AUTHSERV_ID, is_copy, parse_auth_header
 
 CODES = (
@@ -32,7 +33,7 @@ CODES = (
     "AUTH_REPORTED_DKIM_FAIL", "AUTH_REPORTED_SPF_FAIL", "AUTH_REPORTED_SPF_SOFTFAIL", "AUTH_REPORTED_DMARC_FAIL",
     "AUTH_REPORTED_COMPAUTH_FAIL", "AUTH_REPORTED_OTHER_FAIL", "AUTH_REPORTED_NONE", "AUTH_REPORTED_ERROR",
     "AUTH_REPORTED_UNTRUSTED_CLAIM", "AUTH_REPORTED_FORGED_HEADER", "AUTH_REPORTED_CONFLICT",
-    "AUTH_REPORTED_PARSE_ERROR", "AUTH_REPORTED_NO_TRUSTED",
+    "AUTH_REPORTED_PARSE_ERROR", "AUTH_REPORTED_NO_TRUSTED", "AUTH_REPORTED_DKIM_ALIGNED",
 )
 
 _PASS_CODES = {"dkim": "AUTH_REPORTED_DKIM_PASS", "spf": "AUTH_REPORTED_SPF_PASS", "dmarc": "AUTH_REPORTED_DMARC_PASS",
@@ -224,6 +225,9 @@ def reported_auth(ctx: Context) -> Outcome:
     by_ref = {ra.ref: ra for ra in headers}
     seen: set[tuple[str, str, str | None]] = set()
     counts: dict[str, int] = {}
+    from_addr = first_address(ctx.message.value("From"))
+    from_domain = from_addr.domain if from_addr else ""
+    from_org = org_domain(from_domain) if from_domain else None
 
     def emit(code: str, ev: list[Evidence], **facts: Any) -> None:
         counts[code] = counts.get(code, 0) + 1
@@ -245,6 +249,9 @@ def reported_auth(ctx: Context) -> Outcome:
         res = c.result
         if res is AuthResultValue.PASS:
             emit(_PASS_CODES.get(c.method, "AUTH_REPORTED_OTHER_PASS"), ev, **facts)
+            if c.method == "dkim" and c.domain and from_org and org_domain(c.domain) == from_org \
+                    and "AUTH_REPORTED_DKIM_ALIGNED" not in counts:
+                emit("AUTH_REPORTED_DKIM_ALIGNED", ev, **facts, from_domain=from_domain, org=from_org)
         elif res is AuthResultValue.SOFTFAIL and c.method == "spf":
             emit("AUTH_REPORTED_SPF_SOFTFAIL", ev, **facts)
         elif res is AuthResultValue.FAIL or (res is AuthResultValue.SOFTFAIL):
