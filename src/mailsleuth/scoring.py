@@ -173,20 +173,31 @@ def score(findings: list[Finding], skipped: list[SkippedCheck], ran: list[str],
     )
 
 
+def _clip(text: str, limit: int = 170) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + " …"
+
+
 def _narrative(label: Label, contributions: list[Contribution], findings: list[Finding], data: ScoringData,
                facts: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     intro = data.narrative.get(f"intro_{label.value}")
     if intro:
         lines.append(fill(intro, facts))
-    against = [c for c in contributions if c.phish > 0 or c.spam > 0][:4]
-    for_ = [c for c in contributions if c.trust > 0 or c.phish < 0][:4]
+    for_ = sorted((c for c in contributions if c.trust > 0 or c.phish < 0),
+                  key=lambda c: -(c.trust - min(c.phish, 0.0)))[:3]
+    against = sorted((c for c in contributions if c.phish > 0 or c.spam > 0),
+                     key=lambda c: -(max(c.phish, 0.0) + max(c.spam, 0.0)))[:3]
     if for_:
         lines.append(fill(data.narrative.get("for", "In its favour: {items}."),
-                          {"items": "; ".join(c.note for c in for_)}))
+                          {"items": "; ".join(_clip(c.note, 420 if i == 0 else 170) for i, c in enumerate(for_))}))
     if against:
         lines.append(fill(data.narrative.get("against", "Against it: {items}."),
-                          {"items": "; ".join(c.note for c in against)}))
+                          {"items": "; ".join(_clip(c.note, 420 if i == 0 else 170)
+                                              for i, c in enumerate(against))}))
     return lines
 
 
@@ -197,8 +208,9 @@ def _would_change(label: Label, contributions: list[Contribution], skipped: list
         w = data.weights.get(c.code)
         if w and w.changes and w.changes not in out:
             out.append(w.changes)
-    reasons = sorted({s.reason for s in skipped})
-    for r in reasons[:4]:
+    reasons = list(dict.fromkeys(_clip(s.reason, 120) for s in skipped))
+    if reasons:
+        shown = "; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "")
         out.append(fill(data.narrative.get("skipped", "A check that did not run ({reason}) could add evidence."),
-                        {"reason": r}))
-    return out[:8]
+                        {"reason": shown}))
+    return out[:7]

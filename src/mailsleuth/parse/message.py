@@ -19,6 +19,10 @@ from mailsleuth.parse.rfc2047 import decode_header_value, decode_raw_header_byte
 _FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]{1,200})[ \t]*:")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MBOX_FROM = re.compile(rb"^From \S*.*$", re.M)
+# C0 controls other than TAB (a header value never keeps them).
+_CTRL = re.compile(r"[\x00-\x08\x0a-\x1f]")
+# Bytes that count as "control" when sniffing for binary input: < 9 or 14..31.
+_NOT_BIN_CTRL = bytes(b for b in range(256) if not (b < 9 or 13 < b < 32))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +39,7 @@ def _looks_binary(data: bytes) -> bool:
         return False
     if b"\x00" in sample:
         return True
-    ctrl = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    ctrl = len(sample.translate(None, _NOT_BIN_CTRL))
     return ctrl > len(sample) * 0.05
 
 
@@ -232,8 +236,8 @@ def parse_message(data: bytes, *, limits: ParseLimits | None = None, filename: s
         hdefects: list[str] = []
         unfolded = raw.replace("\r\n", "\n").replace("\n", "")
         value = decode_header_value(unfolded, hdefects).strip() if "=?" in unfolded else unfolded.strip()
-        if any(ord(c) < 32 and c not in "\t" for c in value):
-            value = "".join(c if (ord(c) >= 32 or c == "\t") else " " for c in value)
+        if _CTRL.search(value) is not None:
+            value = _CTRL.sub(" ", value)
             hdefects.append("control characters in the value")
         lname = name.lower()
         same = by_name.setdefault(lname, [])
