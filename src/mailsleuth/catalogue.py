@@ -16,7 +16,7 @@ from __future__ import annotations
 import string
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -41,9 +41,46 @@ class _Facts(dict[str, Any]):
 _FORMATTER = string.Formatter()
 
 
-def fill(template: str, facts: dict[str, Any]) -> str:
+# A parsed template: (literal, field name or None, format spec, conversion) items, or None when
+# the template uses more than plain named fields (then the general formatter handles it).
+_Piece = tuple[str, str | None, str, str | None]
+_UNPARSABLE: tuple[_Piece, ...] = ()
+
+
+@lru_cache(maxsize=4096)
+def _pieces(template: str) -> tuple[_Piece, ...] | None:
+    """Templates are catalogue data (a few hundred): parse each once."""
     try:
-        return _FORMATTER.vformat(template, (), _Facts(facts))
+        parsed = list(_FORMATTER.parse(template))
+    except ValueError:
+        return _UNPARSABLE
+    out: list[_Piece] = []
+    for literal, name, spec, conv in parsed:
+        if name is not None and (not name.isidentifier() or "{" in (spec or "") or conv not in (None, "s", "r", "a")):
+            return None
+        out.append((literal, name, spec or "", conv))
+    return tuple(out)
+
+
+def fill(template: str, facts: dict[str, Any]) -> str:
+    if "{" not in template and "}" not in template:
+        return template
+    pieces = _pieces(template)
+    if pieces is _UNPARSABLE:
+        return template
+    try:
+        if pieces is None:
+            return _FORMATTER.vformat(template, (), _Facts(facts))
+        out: list[str] = []
+        for literal, name, spec, conv in pieces:
+            out.append(literal)
+            if name is None:
+                continue
+            obj = facts[name] if name in facts else "?"
+            if conv is not None:
+                obj = str(obj) if conv == "s" else repr(obj) if conv == "r" else ascii(obj)
+            out.append(format(obj, spec))
+        return "".join(out)
     except (ValueError, IndexError, KeyError, AttributeError, TypeError):
         return template
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
 
 
 class InputKind(StrEnum):
@@ -111,6 +114,9 @@ class Message:
     defects: tuple[str, ...] = ()  # parse defects of the header block and framing
     notes: tuple[str, ...] = ()  # how the input was read (e.g. "first message of an mbox with 3")
     _by_name: dict[str, tuple[Header, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # Values derived from this message alone (parsed address lists, decoded part texts), computed on
+    # first use and shared by the checks; it lives and dies with the message.
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def get_all(self, name: str) -> tuple[Header, ...]:
         """All headers of this name, top first."""
@@ -123,3 +129,11 @@ class Message:
     def value(self, name: str, default: str = "") -> str:
         h = self.get(name)
         return h.value if h is not None else default
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per message for ``key``; later calls return the stored value."""
+        try:
+            return cast(T, self._memo[key])
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
