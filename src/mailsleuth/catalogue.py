@@ -76,7 +76,7 @@ def fill(template: str, facts: dict[str, Any]) -> str:
             out.append(literal)
             if name is None:
                 continue
-            obj = facts[name] if name in facts else "?"
+            obj = facts.get(name, "?")
             if conv is not None:
                 obj = str(obj) if conv == "s" else repr(obj) if conv == "r" else ascii(obj)
             out.append(format(obj, spec))

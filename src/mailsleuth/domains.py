@@ -47,8 +47,11 @@ def to_ascii(name: str) -> str:
 
 
 def is_ip(text: str) -> bool:
+    t = text.strip().strip("[]")
+    if ":" not in t and t.strip("0123456789."):
+        return False  # neither IPv6 (has ':') nor dotted IPv4 (ASCII digits and dots only): most names
     try:
-        ipaddress.ip_address(text.strip().strip("[]"))
+        ipaddress.ip_address(t)
         return True
     except ValueError:
         return False

@@ -98,6 +98,20 @@ def load_checks() -> dict[str, CheckSpec]:
     return REGISTRY
 
 
+_PLANNED: list[tuple[tuple[CheckSpec, ...], list[CheckSpec]]] = []
+
+
+def _cached_plan(specs: dict[str, CheckSpec]) -> list[CheckSpec]:
+    """plan(specs), reused while the same check specs are registered (the order depends on them alone)."""
+    key = tuple(specs.values())
+    for known, order in _PLANNED:
+        if len(known) == len(key) and all(a is b for a, b in zip(known, key, strict=True)):
+            return order
+    order = plan(specs)
+    _PLANNED[:] = [(key, order)]
+    return order
+
+
 def plan(specs: dict[str, CheckSpec]) -> list[CheckSpec]:
     """Order checks so that dependencies run first (stable by id otherwise)."""
     order: list[CheckSpec] = []
@@ -194,7 +208,7 @@ def run_checks(ctx: Context, specs: dict[str, CheckSpec] | None = None) -> RunRe
     sections: dict[str, Any] = {}
     failed: set[str] = set()
     have = ctx.available()
-    for spec in plan(specs):
+    for spec in _cached_plan(specs):
         missing = sorted(spec.needs - have)
         if missing:
             skipped.append(SkippedCheck(check=spec.id, reason="; ".join(_NEED_REASON[m] for m in missing)))

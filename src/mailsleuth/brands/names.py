@@ -10,6 +10,7 @@ word of the text is a service word ("Apple Support"); in a subject it never coun
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,19 +34,13 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text[:_MAX_TEXT]).casefold()
 
 
+# A word: a run of characters that are alphanumeric (str.isalnum: \w without '_') or one of + & '.
+_WORD = re.compile(r"(?:[^\W_]|[+&'])+")
+
+
 def _words(text: str) -> list[str]:
     s = unicodedata.normalize("NFKC", text[:_MAX_TEXT])
-    out: list[str] = []
-    cur: list[str] = []
-    for c in s:
-        if c.isalnum() or c in "+&'":
-            cur.append(c)
-        elif cur:
-            out.append("".join(cur))
-            cur = []
-    if cur:
-        out.append("".join(cur))
-    return [fold(w).replace("'", "") for w in out[:60]]
+    return [fold(w).replace("'", "") for w in _WORD.findall(s)[:60]]
 
 
 @cache

@@ -37,7 +37,7 @@ from mailsleuth.model.brand import (
     Voucher,
 )
 from mailsleuth.model.findings import Evidence, EvidenceKind, Finding
-from mailsleuth.parse.addresses import parse_addresses
+from mailsleuth.parse.addresses import message_addresses
 
 CODES = (
     "BRAND_LOOKALIKE_SENDER", "BRAND_COMPOUND_SENDER", "BRAND_LOOKALIKE_REPLY_TO", "BRAND_LOOKALIKE_INFRA", "BRAND_LOOKALIKE_LINK",
@@ -95,13 +95,13 @@ def _sender_names(ctx: Context) -> list[_Name]:
     out: list[_Name] = []
     for fname in ("From", "Sender", "Reply-To"):
         for h in msg.get_all(fname)[:3]:
-            for a in parse_addresses(h.value)[:5]:
+            for a in message_addresses(msg, h.value)[:5]:
                 if a.domain:
                     out.append(_Name(fname, h.ref, a.domain, a.local, a.display_name))
                 elif a.display_name:
                     out.append(_Name(fname, h.ref, "", "", a.display_name))
     for h in msg.get_all("Return-Path")[:2]:
-        for a in parse_addresses(h.value)[:1]:
+        for a in message_addresses(msg, h.value)[:1]:
             if a.domain:
                 out.append(_Name("Return-Path", h.ref, a.domain, a.local))
     return out

@@ -18,7 +18,7 @@ from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.findings import Evidence, EvidenceKind
 from mailsleuth.model.identity import Identity, IdentityReport, OrgGroup
 from mailsleuth.model.message import Header, Message
-from mailsleuth.parse.addresses import domain_of, parse_addresses
+from mailsleuth.parse.addresses import domain_of, message_addresses
 
 CODES = (
     "ID_FROM_MISSING", "ID_FROM_MULTIPLE", "ID_REPLY_TO_OTHER_ORG", "ID_REPLY_TO_SENDER_INFRA",
@@ -60,11 +60,11 @@ def _hop_trust(chain: Any, header: Header) -> bool | None:
 def collect_identities(msg: Message, chain: Any = None, auth: Any = None) -> list[Identity]:
     out: list[Identity] = []
     for h in msg.get_all("From"):
-        for a in parse_addresses(h.value):
+        for a in message_addresses(msg, h.value):
             out.append(_ident("from", a.addr, a.domain, h.ref, a.display_name))
     for role, name in (("sender", "Sender"), ("reply-to", "Reply-To")):
         for h in msg.get_all(name):
-            for a in parse_addresses(h.value):
+            for a in message_addresses(msg, h.value):
                 out.append(_ident(role, a.addr, a.domain, h.ref, a.display_name))
     for h in msg.get_all("Return-Path"):
         v = h.value.strip()

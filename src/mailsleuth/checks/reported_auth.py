@@ -13,6 +13,7 @@ import dataclasses
 import re
 from typing import Any
 
+from mailsleuth.domains import org_domain
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.auth import (
     AuthClaim,
@@ -23,8 +24,7 @@ from mailsleuth.model.auth import (
     ReportedResult,
 )
 from mailsleuth.model.findings import Evidence, EvidenceKind
-from mailsleuth.domains import org_domain
-from mailsleuth.parse.addresses import domain_of, first_address
+from mailsleuth.parse.addresses import domain_of, message_addresses
 from mailsleuth.parse.authres import AUTH_HEADER_NAMES, NO_AUTHSERV_ID, is_copy, parse_auth_header
 
 CODES = (
@@ -225,7 +225,8 @@ def reported_auth(ctx: Context) -> Outcome:
     by_ref = {ra.ref: ra for ra in headers}
     seen: set[tuple[str, str, str | None]] = set()
     counts: dict[str, int] = {}
-    from_addr = first_address(ctx.message.value("From"))
+    from_addrs = message_addresses(ctx.message, ctx.message.value("From"))
+    from_addr = from_addrs[0] if from_addrs else None
     from_domain = from_addr.domain if from_addr else ""
     from_org = org_domain(from_domain) if from_domain else None
 

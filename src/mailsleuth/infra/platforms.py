@@ -292,7 +292,10 @@ def _collect(obs: Observed, idx: _Index) -> dict[tuple[int, str], dict[tuple[str
 
 def _decide(idx: _Index, hits: dict[tuple[int, str], dict[tuple[str, str], SignalHit]]) -> Platforms:
     matches: list[PlatformMatch] = []
+    present = {pi for pi, _side in hits}
     for pi, p in enumerate(idx.platforms):
+        if pi not in present:
+            continue  # no signal at all: neither side can reach a threshold
         origin = hits.get((pi, "origin"), {})
         domain = hits.get((pi, "domain"), {})
         relay = hits.get((pi, "relay"), {})

@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from mailsleuth.domains import ip_category, is_ip, normalize, org_domain
-from mailsleuth.parse.addresses import parse_addresses
+from mailsleuth.parse.addresses import message_addresses
 
 _MAX_HOPS = 60
 _MAX_DOMAINS = 24
@@ -214,7 +214,7 @@ def _first_addr_domain(msg: Any, name: str) -> str | None:
     h = msg.get(name)
     if h is None:
         return None
-    addrs = parse_addresses(h.value[:2000])  # no real address list is longer; keeps the parser linear
+    addrs = message_addresses(msg, h.value[:2000])  # no real address list is longer; keeps the parser linear
     return addrs[0].domain if addrs and addrs[0].domain else None
 
 

@@ -74,6 +74,7 @@ class MimePart:
     truncated: bool = False
     children: tuple[MimePart, ...] = ()
     defects: tuple[str, ...] = ()
+    _text: list[str] = field(default_factory=list, init=False, repr=False, compare=False)  # text(), once
 
     @property
     def is_multipart(self) -> bool:
@@ -94,9 +95,13 @@ class MimePart:
 
     def text(self) -> str:
         """The payload as text in its declared charset, with robust fallbacks."""
+        if self._text:
+            return self._text[0]  # several checks read the same part: decode it once
         from mailsleuth.model.text import decode_bytes  # local: model.text is a leaf module
 
-        return decode_bytes(self.payload, self.charset)
+        text = decode_bytes(self.payload, self.charset)
+        self._text.append(text)
+        return text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

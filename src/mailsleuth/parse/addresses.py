@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from email.utils import getaddresses
 
-from mailsleuth.model.message import Address
+from mailsleuth.model.message import Address, Message
 
 _ANGLE = re.compile(r"<\s*([^<>]*?)\s*>")
 _MAX_ADDRESSES = 200
@@ -94,6 +94,12 @@ def parse_addresses(value: str) -> tuple[Address, ...]:
     if m2:
         return (make_address("", m2.group(0)),)
     return ()
+
+
+def message_addresses(msg: Message, value: str) -> tuple[Address, ...]:
+    """parse_addresses(value), computed once per message: several checks read the same From,
+    Sender, Reply-To and Return-Path values."""
+    return msg.memo(("addresses", value), lambda: parse_addresses(value))
 
 
 def first_address(value: str) -> Address | None:

@@ -48,6 +48,22 @@ _WS = " \t\r\n"
 NO_AUTHSERV_ID = "no authserv-id"
 
 
+_WS_RUN = re.compile(r"[ \t\r\n]*")
+_COMMENT_SPECIAL = re.compile(r"[\\()]")
+_QUOTED_SPECIAL = re.compile(r'[\\"]')
+_WORD_RX: dict[str, re.Pattern[str]] = {}
+
+
+def _word_rx(stops: str) -> re.Pattern[str]:
+    """A pattern for a run of characters outside ``stops`` (a handful of constant stop sets)."""
+    rx = _WORD_RX.get(stops)
+    if rx is None:
+        rx = re.compile("[^" + "".join("\\" + c if c in "\\]^-[" else c for c in stops) + "]*")
+        if len(_WORD_RX) < 64:
+            _WORD_RX[stops] = rx
+    return rx
+
+
 class _Reader:
     """A cursor over one header value with RFC 5322 CFWS handling."""
 
@@ -68,7 +84,7 @@ class _Reader:
         while self.i < self.n:
             c = self.s[self.i]
             if c in _WS:
-                self.i += 1
+                self.i = _WS_RUN.match(self.s, self.i).end()  # type: ignore[union-attr]  # matches empty
             elif c == "(":
                 self.comments.append(self._comment())
             else:
@@ -81,6 +97,12 @@ class _Reader:
         out: list[str] = []
         while self.i < self.n:
             c = self.s[self.i]
+            if c not in "\\()":  # a run of ordinary characters, taken at once
+                m = _COMMENT_SPECIAL.search(self.s, self.i)
+                end = m.start() if m is not None else self.n
+                out.append(self.s[self.i : end])
+                self.i = end
+                continue
             if c == "\\" and self.i + 1 < self.n:
                 out.append(self.s[self.i + 1])
                 self.i += 2
@@ -111,6 +133,12 @@ class _Reader:
         out: list[str] = []
         while self.i < self.n:
             c = self.s[self.i]
+            if c not in '\\"':  # a run of ordinary characters, taken at once
+                m = _QUOTED_SPECIAL.search(self.s, self.i)
+                end = m.start() if m is not None else self.n
+                out.append(self.s[self.i : end])
+                self.i = end
+                continue
             if c == "\\" and self.i + 1 < self.n:
                 out.append(self.s[self.i + 1])
                 self.i += 2
@@ -125,8 +153,9 @@ class _Reader:
 
     def word(self, stops: str) -> str:
         start = self.i
-        while self.i < self.n and self.s[self.i] not in stops:
-            self.i += 1
+        if start >= self.n:
+            return ""
+        self.i = _word_rx(stops).match(self.s, start).end()  # type: ignore[union-attr]  # matches empty
         return self.s[start:self.i]
 
     def value(self, stops: str = _WS + ';()"') -> str:

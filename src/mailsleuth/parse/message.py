@@ -183,8 +183,11 @@ def _find_header_end(data: bytes) -> tuple[int, int]:
     """(end of headers, start of body) or (-1, -1) when there is no blank line."""
     best = -1
     sep_len = 0
-    for sep in (b"\r\n\r\n", b"\n\n", b"\n\r\n"):
-        i = data.find(sep)
+    # The earliest separator (no two can start at the same offset). Once one is found, the others
+    # are only looked for before it, so a large body is not scanned for a separator it lacks.
+    crlf_first = data.find(b"\r\n", 0, 4096) != -1
+    for sep in (b"\r\n\r\n", b"\n\n", b"\n\r\n") if crlf_first else (b"\n\n", b"\r\n\r\n", b"\n\r\n"):
+        i = data.find(sep, 0, len(data) if best == -1 else best + len(sep) - 1)
         if i != -1 and (best == -1 or i < best):
             best, sep_len = i, len(sep)
     if best == -1:
@@ -244,7 +247,7 @@ def parse_message(data: bytes, *, limits: ParseLimits | None = None, filename: s
         h = Header(name=name, raw=raw, value=value, index=idx, occurrence=len(same), defects=tuple(hdefects))
         same.append(h)
         headers.append(h)
-    known = sum(1 for h in headers if h.lname in _COMMON)
+    known = sum(len(same) for lname, same in by_name.items() if lname in _COMMON)
     if known == 0 and len(headers) < 3:
         raise InputError("the input does not look like an email: none of the usual header fields were found")
     has_body = bool(body.strip())

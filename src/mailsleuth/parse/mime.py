@@ -67,16 +67,22 @@ def _pct_decode(val: str, charset: str | None) -> str:
     return decode_bytes(unquote_to_bytes(val), charset or "utf-8")
 
 
+# The only fields a MIME entity is read by (see _parse_entity); the others are not decoded.
+_ENTITY_FIELDS = frozenset({"content-type", "content-transfer-encoding", "content-disposition", "content-id"})
+
+
 def _split_part(data: bytes) -> tuple[list[tuple[str, str]], bytes]:
-    """Part bytes -> ([(lname, decoded value)], body)."""
+    """Part bytes -> ([(lname, decoded value)] of the Content-* fields read here, body)."""
     if data.startswith(b"\r\n"):
         return [], data[2:]
     if data.startswith(b"\n"):
         return [], data[1:]
     i = -1
     body_start = 0
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        j = data.find(sep)
+    # The earlier of the two separators; once one is found, the other is only looked for before it
+    # (a part can be a large attachment: no need to scan all of it for a separator it lacks).
+    for sep in (b"\r\n\r\n", b"\n\n") if data.find(b"\r\n", 0, 4096) != -1 else (b"\n\n", b"\r\n\r\n"):
+        j = data.find(sep, 0, len(data) if i == -1 else i + len(sep) - 1)
         if j != -1 and (i == -1 or j < i):
             i, body_start = j, j + len(sep)
     if i == -1:
@@ -94,13 +100,16 @@ def _split_part(data: bytes) -> tuple[list[tuple[str, str]], bytes]:
         m = _FIELD.match(line)
         if not m:
             continue
-        if cur is not None:
+        if cur is not None and name in _ENTITY_FIELDS:
             fields.append((name, decode_raw_header_bytes(b" ".join(cur)).strip()))
         name = m.group(1).decode("ascii").lower()
         cur = [line[m.end() :].strip()]
-    if cur is not None:
+    if cur is not None and name in _ENTITY_FIELDS:
         fields.append((name, decode_raw_header_bytes(b" ".join(cur)).strip()))
     return fields, body
+
+
+_NOT_BASE64 = bytes(sorted(set(range(256)) - set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")))
 
 
 def _decode_body(body: bytes, cte: str | None, cap: int) -> tuple[bytes, bool, list[str]]:
@@ -108,7 +117,7 @@ def _decode_body(body: bytes, cte: str | None, cap: int) -> tuple[bytes, bool, l
     enc = (cte or "7bit").strip().lower()
     if enc == "base64":
         # Decode no more input than the cap needs (4 chars -> 3 bytes), ignoring junk characters.
-        clean = re.sub(rb"[^A-Za-z0-9+/=]", b"", body[: cap * 4 // 3 + 4096 + cap // 20])
+        clean = body[: cap * 4 // 3 + 4096 + cap // 20].translate(None, _NOT_BASE64)
         clean = clean.split(b"=", 1)[0] if b"=" in clean[:-2] else clean
         clean = clean[: (len(clean) // 4) * 4 + (4 if len(clean) % 4 else 0)]
         clean += b"=" * (-len(clean) % 4)
