@@ -119,7 +119,7 @@ class Message:
     defects: tuple[str, ...] = ()  # parse defects of the header block and framing
     notes: tuple[str, ...] = ()  # how the input was read (e.g. "first message of an mbox with 3")
     _by_name: dict[str, tuple[Header, ...]] = field(default_factory=dict, repr=False, compare=False)
-    # Values derived from this message alone (parsed address lists, decoded part texts), computed on
+    # Values derived from this message alone (e.g. parsed address lists), computed on
     # first use and shared by the checks; it lives and dies with the message.
     _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
