@@ -224,3 +224,20 @@ def test_xss_payloads_never_become_markup_in_web_pages(client: httpx.Client) -> 
             assert p not in r.text, p
         api = client.post("/api/analyze", content=payload_message(p, n))
         assert api.json()["message"]["subject"] == p
+
+
+def test_outlook_msg_upload(client: httpx.Client) -> None:
+    from tests.support.msgfile import build_msg
+
+    headers = ("Received: from a.example.net (a.example.net [192.0.2.1])\r\n\tby mx.example.com with ESMTP id 1;"
+               " Mon, 1 Jan 2024 00:00:00 +0000\r\nFrom: Alice <alice@example.net>\r\nTo: bob@example.com\r\n"
+               "Subject: Quarterly report\r\n")
+    msg = build_msg(subject="Quarterly report", sender="alice@example.net", body="See http://example.org/q3",
+                    transport_headers=headers)
+    r = client.post("/api/analyze", files={"file": ("report.msg", msg, "application/vnd.ms-outlook")})
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["message"]["kind"] == "msg" and data["message"]["subject"] == "Quarterly report"
+    assert len(data["hops"]["hops"]) == 1
+    page = client.post("/analyze", files={"file": ("report.msg", msg)})
+    assert page.status_code == 200 and "Quarterly report" in page.text
