@@ -37,3 +37,26 @@ def test_dkimpy_uses_it():
 def test_odd_key_falls_back_without_raising():
     # A modulus cryptography refuses (even) goes to dkimpy's own code, which simply says no.
     assert ours._fast_rsa_verify(hashlib.sha256(b"x"), b"\x01" * 128, {"modulus": 2**1023, "publicExponent": 3}) is False
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b"b", b" ", b"\t", b"\r\n", b"\r", b"\n", b"  "]), max_size=30))
+def test_body_canonicalisation_shortcut_matches_dkimpy(pieces):
+    from dkim.canonicalization import CanonicalizationPolicy
+
+    body = b"".join(pieces)
+    for c in (b"relaxed/relaxed", b"simple/simple", b"relaxed/simple", b"simple/relaxed"):
+        policy = CanonicalizationPolicy.from_c_value(c)
+        assert ours._canonicalize_body(policy, body) == policy.canonicalize_body(body)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b":", b" ", b"\r", b"\n", b"\r\n", b"\n\n"]), max_size=25))
+def test_header_end_matches_the_regex(pieces):
+    raw = b"".join(pieces)
+    m = ours._HEADER_END.search(raw)
+    assert ours.header_end(raw) == ((m.start(), m.end()) if m else None)

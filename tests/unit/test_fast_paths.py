@@ -53,8 +53,9 @@ def test_fill_missing_fact_is_a_question_mark() -> None:
 
 def test_unescape_fast_path_matches_html_unescape() -> None:
     rnd = random.Random(7)
-    toks = ["&amp;", "&", "amp;", "&amp", "&lt;", "&#38;", "a", ";", "&amp;amp;", "&AMP;", " ", "x=1", "&amp;lt;"]
-    for _ in range(20000):
+    toks = ["&amp;", "&", "amp;", "&amp", "&lt;", "&#38;", "a", ";", "&amp;amp;", "&AMP;", " ", "x=1", "&amp;lt;",
+            "&para", "&copy=", "&not", "&pid=", "&configId", "&AMP", "&lt", "&#", "&#x41", "&p", "&Aacute", "="]
+    for _ in range(40000):
         v = "".join(rnd.choice(toks) for _ in range(rnd.randint(0, 8)))
         assert _unescape(v) == unescape(v), v
 

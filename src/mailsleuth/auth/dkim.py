@@ -284,17 +284,19 @@ class DkimVerifier:
 
     def _split(self, raw: bytes) -> bytes:
         """Keep the header block for dkimpy and the body (as dkimpy would read it) for later."""
-        m = _HEADER_END.search(raw)
+        m = header_end(raw)
         if m is None:
             self._body_raw = b""
             return raw
-        self._body_raw = raw[m.end():]
-        return raw[:m.start()] + b"\r\n\r\n"
+        self._body_raw = raw[m[1]:]
+        return raw[:m[0]] + b"\r\n\r\n"
 
     def _canonical_body(self, policy: Any, name: str) -> bytes:
         if name not in self._body_cache:
-            body = _NEWLINE.sub(b"\r\n", self._body_raw)  # what dkimpy's rfc822_parse makes of it
-            self._body_cache[name] = policy.canonicalize_body(body)
+            body = self._body_raw
+            if b"\n" in body:  # what dkimpy's rfc822_parse makes of it: every line end CRLF
+                body = body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            self._body_cache[name] = _canonicalize_body(policy, body)
         return self._body_cache[name]
 
     def verify_all(self) -> tuple[list[VerifiedResult], int]:
@@ -477,13 +479,20 @@ class DkimVerifier:
         pk, keysize, ktag = loaded
         dk.pk, dk.keysize, dk.ktag, dk.seqtlsrpt = pk, keysize, ktag, False
         sig = {k: v for k, v in tags.items() if k != b"bh"}  # bh= stays in the signed header text
+        include = [h.encode("ascii", errors="replace") for h in hnames]
+        # dkimpy canonicalises every header before picking the signed ones; hand it only the fields
+        # whose names are signed (same selection, far less work on long header blocks).
+        wanted = {h.lower() for h in include}
+        all_headers = dk.headers
+        dk.headers = [(x, y) for x, y in all_headers if x.lower() in wanted]
         try:
-            ok = bool(dk.verify_sig_process(sig, [h.encode("ascii", errors="replace") for h in hnames],
-                                            self.sigheaders[idx], None))
+            ok = bool(dk.verify_sig_process(sig, include, self.sigheaders[idx], None))
         except dkim.DKIMException as exc:
             w.details["header_error"] = f"the header signature cannot be checked ({str(exc)[:120]})"
             w.step("header signature (b=)", "error", w.details["header_error"])
             return None
+        finally:
+            dk.headers = all_headers
         w.step("header signature (b=)", "verifies" if ok else "does not verify",
                f"over the headers {':'.join(hnames)} and the DKIM-Signature itself")
         return ok
@@ -497,6 +506,33 @@ def _load_key(record: str) -> tuple[Any, int, bytes] | str:
     except Exception as exc:  # any problem with attacker-supplied DNS data
         return str(exc)[:120] or type(exc).__name__
     return pk, keysize, ktag
+
+
+def header_end(raw: bytes) -> tuple[int, int] | None:
+    """(start, end) of the empty line after the header block, as ``_HEADER_END.search`` finds it,
+    with two C-speed ``find`` calls instead of a regex scan."""
+    if raw.startswith(b"\n"):
+        return (0, 1)
+    if raw.startswith(b"\r\n"):
+        return (0, 2)
+    a, b = raw.find(b"\n\n"), raw.find(b"\n\r\n")
+    pos = min(x for x in (a, b) if x != -1) if (a != -1 or b != -1) else -1
+    if pos == -1:
+        return None
+    start = pos - 1 if pos > 0 and raw[pos - 1] == 13 else pos
+    end = pos + 2 if raw[pos + 1 : pos + 2] == b"\n" else pos + 3
+    return (start, end)
+
+
+def _canonicalize_body(policy: Any, body: bytes) -> bytes:
+    """dkimpy's body canonicalisation, skipping its two whole-body regex passes when they cannot
+    change anything (no tab, no double space, no space before a line end): same bytes, less work."""
+    if getattr(policy.body_algorithm, "name", b"") == b"relaxed" and b"\t" not in body and b"  " not in body \
+            and b" \r\n" not in body:
+        from dkim.canonicalization import correct_empty_body, strip_trailing_lines
+
+        return bytes(correct_empty_body(strip_trailing_lines(body)))
+    return bytes(policy.canonicalize_body(body))
 
 
 class _Quiet:
@@ -519,7 +555,9 @@ def verify_message(raw: bytes, *, has_body: bool, resolver: Resolver, now: datet
     """Verify every DKIM-Signature of ``raw``. ``delivered_at`` is when the trusted hop received it."""
     fetcher = fetcher or KeyFetcher(resolver)
     eval_time = delivered_at or now
-    if not re.search(rb"(?im)^dkim-signature\s*:", raw[:4_000_000]):  # unsigned: spare dkimpy's parse
+    head_end = header_end(raw)
+    header_block = raw[: head_end[0]] if head_end else raw
+    if not re.search(rb"(?im)^dkim-signature[ \t]*:", header_block):  # unsigned: spare dkimpy's parse
         return DkimVerification(signatures=(), evaluated_at=eval_time.isoformat(),
                                 delivered_at=delivered_at.isoformat() if delivered_at else None,
                                 delivered_at_source=delivered_at_source, body_checked=has_body)

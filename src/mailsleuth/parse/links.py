@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import unescape
+from html.entities import html5
 from urllib.parse import urljoin
 
 MAX_HTML_CHARS = 2_000_000
@@ -114,7 +115,7 @@ def refang(url: str) -> tuple[str, bool]:
     if "[:]" in out or "(:)" in out:
         out = out.replace("[:]", ":").replace("(:)", ":")
         changed = True
-    if _DEFANG_MARKS.search(out):
+    if ("[" in out or "(" in out or "{" in out) and _DEFANG_MARKS.search(out):  # every mark opens with one
         out = _DEFANG_MARKS.sub(".", out)
         changed = True
     return out, changed
@@ -227,11 +228,19 @@ _ANY_URL_ATTR = re.compile(r"(?i)(?:href|src|action)\s*=")
 _RAW_TEXT_END = {"script": re.compile(r"(?i)</script\s*>"), "style": re.compile(r"(?i)</style\s*>")}
 
 
+# html.unescape reads a reference without ';' only for the legacy names (amp, lt, para, copy...).
+_LEGACY_REF = re.compile("&(?:" + "|".join(sorted((re.escape(k) for k in html5 if not k.endswith(";")),
+                                                     key=len, reverse=True)) + ")")
+
+
 def _unescape(val: str) -> str:
-    """html.unescape, with a fast path for the common case of URLs whose only references are &amp;
-    (the same result: each '&' starts exactly one "&amp;" reference, which becomes '&')."""
+    """html.unescape, with fast paths for URLs (same results): when every '&' starts "&amp;" (each
+    becomes '&'), and when there is no ';', no '&#' and no legacy name after a '&' (nothing changes:
+    raw query strings such as ?a=1&pid=2)."""
     if val.count("&") == val.count("&amp;"):
         return val.replace("&amp;", "&")
+    if ";" not in val and "&#" not in val and _LEGACY_REF.search(val) is None:
+        return val
     return unescape(val)
 
 
@@ -252,7 +261,7 @@ def _attrs(text: str) -> dict[str, str]:
 def _visible(fragment: str) -> str:
     text = _STRIP_TAGS.sub(" ", fragment[:4000])
     if "&" in text:
-        text = unescape(text)
+        text = _unescape(text)
     return " ".join(text.split())[:_MAX_ANCHOR_TEXT]
 
 
