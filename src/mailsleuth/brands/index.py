@@ -271,7 +271,7 @@ class BrandIndex:
                 detail: str = "") -> DomainMatch:
         b = self.brands[entry.brand_id]
         return DomainMatch(name=n, brand_id=b.id, brand=b.name, brand_domain=entry.domain, technique=technique,
-                           distance=distance, detail=detail[:200], own=own)
+                           distance=distance, detail=detail[:200], own=own, weak=entry.weak)
 
     def _match(self, name: str, own: bool) -> DomainMatch | None:
         n = unicode_name(name)

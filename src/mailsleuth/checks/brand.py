@@ -402,6 +402,8 @@ def _emit(ctx: Context, st: _State, matches: list[tuple[_Name, DomainMatch]], fr
         else:
             code = _FIELD_CODE.get(item.field, "BRAND_LOOKALIKE_INFRA")
             if code == "BRAND_LOOKALIKE_SENDER" and m.technique is Technique.EXTRA_WORDS:
+                if m.weak and m.brand_id not in {c.brand_id for c in st.claims}:
+                    continue  # an ordinary word in a hyphenated name (max-planck, sky-high): not a claim by itself
                 code = "BRAND_COMPOUND_SENDER"  # brand + words: what brands' own cousin domains look like too
         key = (code, m.brand_id, m.name)
         if key in reported:

@@ -95,6 +95,7 @@ class DomainMatch:
     distance: int = 0  # edit distance where one was measured
     detail: str = ""
     own: bool = False  # the brand is the recipient's own organisation
+    weak: bool = False  # matched through a brand word that is also an ordinary word (max, sky, target)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
