@@ -187,10 +187,16 @@ def _narrative(label: Label, contributions: list[Contribution], findings: list[F
     intro = data.narrative.get(f"intro_{label.value}")
     if intro:
         lines.append(fill(intro, facts))
-    for_ = sorted((c for c in contributions if c.trust > 0 or c.phish < 0),
-                  key=lambda c: -(c.trust - min(c.phish, 0.0)))[:3]
-    against = sorted((c for c in contributions if c.phish > 0 or c.spam > 0),
-                     key=lambda c: -(max(c.phish, 0.0) + max(c.spam, 0.0)))[:3]
+    def good(c: Contribution) -> float:
+        return max(c.trust, 0.0) - min(c.phish, 0.0) - min(c.spam, 0.0)
+
+    def bad(c: Contribution) -> float:
+        return max(c.phish, 0.0) + max(c.spam, 0.0) - min(c.trust, 0.0)
+
+    # An item is told on the side it weighs more on (a bulk platform, as reassuring as it is bulk-like,
+    # is on neither).
+    for_ = sorted((c for c in contributions if good(c) > bad(c)), key=lambda c: -good(c))[:3]
+    against = sorted((c for c in contributions if bad(c) > good(c)), key=lambda c: -bad(c))[:3]
     if for_:
         lines.append(fill(data.narrative.get("for", "In its favour: {items}."),
                           {"items": "; ".join(_clip(c.note, 420 if i == 0 else 170) for i, c in enumerate(for_))}))

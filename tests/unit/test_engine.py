@@ -126,3 +126,14 @@ def test_scoring_labels_and_composites():
     assert score([_f("GOOD")], [], ["x"], data).label.value == "legitimate"
     assert score([_f("SPAMMY")], [], ["x"], data).label.value == "spam"
     assert score([], [], ["x"], data).label.value == "unknown"
+
+
+def test_narrative_tells_each_item_on_the_side_it_weighs_more():
+    data = ScoringData(
+        weights={"GOOD": Weight(trust=3.0), "MIXED": Weight(trust=0.5, spam=0.5), "BAD": Weight(phish=1.0)},
+        composites=(), thresholds={"phishing": 6.0, "spam": 5.0, "suspicious": 3.0, "legitimate": 2.0},
+        narrative={"for": "FOR: {items}", "against": "AGAINST: {items}"},
+    )
+    v = score([_f("GOOD"), _f("MIXED"), _f("BAD")], [], ["x"], data)
+    text = "\n".join(v.narrative)
+    assert "FOR: good" in text and "AGAINST: bad" in text and "mixed" not in text
