@@ -71,7 +71,33 @@ def fold(text: str) -> str:
     return _spaces(s)
 
 
+# White space that str.split() splits on but _SPACES does not list: when present, the slow path.
+_OTHER_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85\u1680\u2000-\u2008\u200a\u2028\u2029\u205f]")
+
+
 def _spaces(s: str) -> str:
+    """Every run of _SPACES characters and ' ' becomes one ' ' (ends kept as one ' ').
+
+    Fast path: once U+200B (not white space to Python) is a space, and no other character that
+    str.split() treats as white space is present, str.split() splits on exactly these runs."""
+    if "  " not in s and not any(ch in s for ch in _SPACES):
+        return s  # nothing to change (scans at C speed, cheaper than splitting)
+    if "\u200b" in s:
+        s = s.replace("\u200b", " ")
+    if _OTHER_SPACE.search(s) is not None:
+        return _spaces_slow(s)
+    words = s.split()
+    if not words:
+        return " " if s else ""
+    out = " ".join(words)
+    if s[0].isspace():
+        out = " " + out
+    if s[-1].isspace():
+        out += " "
+    return out
+
+
+def _spaces_slow(s: str) -> str:
     for ch in _SPACES:
         if ch in s:
             s = s.replace(ch, " ")

@@ -145,8 +145,34 @@ def _first_mbox_message(data: bytes) -> tuple[bytes, list[str]]:
     return body, notes
 
 
+# Field boundaries: a line break not followed by a continuation line.
+_FIELD_BREAK = re.compile(rb"\n(?![ \t])")
+
+
 def split_headers(block: bytes, limits: ParseLimits, defects: list[str]) -> list[tuple[str, bytes]]:
-    """Header block -> [(name, raw value bytes with folding kept)]."""
+    """Header block -> [(name, raw value bytes with folding kept)].
+
+    Fast path: a block made only of well-formed fields is cut at its field boundaries; anything
+    else (stray lines, a leading continuation, too many fields) is read line by line."""
+    chunks = _FIELD_BREAK.split(block)
+    if len(chunks) >= limits.max_headers:
+        return _split_headers_lines(block, limits, defects)
+    fields: list[tuple[str, bytes]] = []
+    match = _FIELD.match
+    for chunk in chunks:
+        m = match(chunk)
+        if m is None:
+            return _split_headers_lines(block, limits, defects)
+        v = chunk[m.end():].lstrip(b" \t")
+        if b"\r" in v:
+            v = v.replace(b"\r\n", b"\n")
+            if v.endswith(b"\r"):
+                v = v[:-1]
+        fields.append((m.group(1).decode("ascii"), v))
+    return fields
+
+
+def _split_headers_lines(block: bytes, limits: ParseLimits, defects: list[str]) -> list[tuple[str, bytes]]:
     fields: list[tuple[str, bytes]] = []
     cur_name: str | None = None
     cur_val: list[bytes] = []

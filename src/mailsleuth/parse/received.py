@@ -281,10 +281,47 @@ def _fallback_date(text: str) -> datetime | None:
     return None
 
 
+# The common RFC 5322 shape ("Mon, 2 Jan 2026 10:00:00 +0100 (CET)"), read without the general
+# parser; anything else (and "-0000", impossible dates, years out of range) takes the general path.
+_DATE_FAST = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})(?: \([A-Za-z0-9 +:-]{0,40}\))?")
+_FAST_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+
+
+def _fast_timestamp(text: str) -> datetime | None:
+    m = _DATE_FAST.fullmatch(text)
+    if m is None:
+        return None
+    day, mon, year, hh, mi, ss, sign, zh, zm = m.groups()
+    y = int(year)
+    if not 1970 <= y <= 9998 or (sign == "-" and zh == "00" and zm == "00"):
+        return None
+    off = int(zh) * 60 + int(zm)
+    if off >= 1440:  # beyond what a timezone can hold: the general path decides
+        return None
+    try:  # the wall time must exist as written (same check as the general path)
+        dt = datetime(y, _FAST_MONTHS[mon], int(day), int(hh), int(mi), int(ss), tzinfo=UTC)
+    except ValueError:
+        return None
+    return dt + timedelta(minutes=off) if sign == "-" else dt - timedelta(minutes=off)
+
+
 def parse_timestamp(text: str | None) -> datetime | None:
     """A date as written in Received or Date headers -> aware UTC datetime, or None. Tolerates a
     missing weekday, 2-digit years, named zones, "-0000", fractional seconds, ISO and asctime forms,
     comments and trailing garbage. Never raises."""
+    if not text:
+        return None
+    if len(text) <= 80:
+        fast = _fast_timestamp(text)
+        if fast is not None:
+            return fast
+    return _parse_timestamp_general(text)
+
+
+def _parse_timestamp_general(text: str) -> datetime | None:
     if not text:
         return None
     try:
