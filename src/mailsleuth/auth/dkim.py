@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,9 +28,15 @@ from functools import lru_cache
 from typing import Any
 
 import dkim
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, utils
+from dkim import canonicalization
 from dkim.canonicalization import CanonicalizationPolicy, InvalidCanonicalizationPolicyError
-from dkim.util import InvalidTagValueList, parse_tag_value
+from dkim.util import DuplicateTag, InvalidTagSpec, InvalidTagValueList
 
+from mailsleuth.auth.rfc822 import Rfc822, canonicalize_body
+from mailsleuth.auth.rfc822 import header_end as header_end  # re-exported: its home was here
 from mailsleuth.dns.base import Answer, Resolver, Status, answer
 from mailsleuth.model.auth import AuthResultValue, TraceStep, VerifiedResult
 
@@ -37,6 +44,10 @@ from mailsleuth.model.auth import AuthResultValue, TraceStep, VerifiedResult
 # verification. The same RSASSA-PKCS1-v1_5 check through `cryptography` (OpenSSL) gives the same
 # answer far faster; anything it cannot take (an odd key) falls back to dkimpy's own function.
 _DKIMPY_RSA_VERIFY = dkim.RSASSA_PKCS1_v1_5_verify
+
+
+_PKCS1V15 = padding.PKCS1v15()
+_PREHASHED = {"sha1": utils.Prehashed(hashes.SHA1()), "sha256": utils.Prehashed(hashes.SHA256())}
 
 
 @lru_cache(maxsize=1024)
@@ -47,16 +58,12 @@ def _rsa_public_key(modulus: int, exponent: int) -> Any:
 
 
 def _fast_rsa_verify(digest: Any, signature: bytes, public_key: dict[str, int]) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, utils
-
-    algorithm = {"sha1": hashes.SHA1(), "sha256": hashes.SHA256()}.get(getattr(digest, "name", ""))
-    if algorithm is None:
+    prehashed = _PREHASHED.get(getattr(digest, "name", ""))
+    if prehashed is None:
         return bool(_DKIMPY_RSA_VERIFY(digest, signature, public_key))
     try:
         key = _rsa_public_key(int(public_key["modulus"]), int(public_key["publicExponent"]))
-        key.verify(signature, digest.digest(), padding.PKCS1v15(), utils.Prehashed(algorithm))
+        key.verify(signature, digest.digest(), _PKCS1V15, prehashed)
         return True
     except InvalidSignature:
         return False
@@ -66,13 +73,74 @@ def _fast_rsa_verify(digest: Any, signature: bytes, public_key: dict[str, int]) 
 
 dkim.RSASSA_PKCS1_v1_5_verify = _fast_rsa_verify
 
+# dkimpy blanks the b= value of the signature field before hashing it with ``RE_BTAG``, whose folding
+# white space, ``(?:(?:\s*\r?\n)?\s+)?``, sits inside a repeat over every base64 character: a slow
+# match (about as long as the RSA check). That folding white space matches exactly the runs of \s,
+# so the repeat "any run of \s, then a base64 character" reaches exactly as far as "the longest run
+# of \s and base64 characters that ends in a base64 character": the same matches, found with
+# single-character repeats. Equivalence is property-tested against dkimpy's own pattern.
+_DKIMPY_RE_BTAG = dkim.RE_BTAG
+_FAST_RE_BTAG = re.compile(rb"([;\s]b\s*=)(?:[\sa-zA-Z0-9+/=]*[a-zA-Z0-9+/=])?(?:\r?\n\Z)?")
+dkim.RE_BTAG = _FAST_RE_BTAG
+
+
+def fast_parse_tag_value(tag_list: bytes) -> dict[bytes, bytes]:
+    """``dkim.util.parse_tag_value`` without a regex: its key test, ``re.match(br'^[a-zA-Z](\\w)*',
+    key)``, only asks that the key start with an ASCII letter. Same dict, same exceptions."""
+    tags: dict[bytes, bytes] = {}
+    specs = tag_list.strip().split(b";")
+    if not specs[-1]:  # a trailing semicolon is allowed
+        specs.pop()
+    for spec in specs:
+        key, eq, value = spec.partition(b"=")
+        if not eq:
+            raise InvalidTagSpec(spec)
+        key = key.strip()
+        if not key[:1].isalpha():  # bytes.isalpha: ASCII letters only
+            raise InvalidTagSpec(spec)
+        if key in tags:
+            raise DuplicateTag(key)
+        tags[key] = value.strip()
+    return tags
+
+
+_DKIMPY_PARSE_TAG_VALUE = dkim.parse_tag_value
+dkim.parse_tag_value = fast_parse_tag_value  # dkimpy's ARC validation calls it by this name
+parse_tag_value = fast_parse_tag_value
+
+# dkimpy's header canonicalisation helpers compile their pattern through ``re``'s cache on every
+# call; the same patterns compiled once, and skipped when there is nothing they could change.
+_DKIMPY_COMPRESS_WHITESPACE = canonicalization.compress_whitespace
+_DKIMPY_UNFOLD_HEADER_VALUE = canonicalization.unfold_header_value
+_WSP_RUN = re.compile(b"[\t ]+")
+_LINE_END = re.compile(b"\r?\n")
+
+
+def fast_compress_whitespace(content: bytes) -> bytes:
+    if b"\t" not in content and b"  " not in content:  # every run is one space, replaced by itself
+        return content
+    return _WSP_RUN.sub(b" ", content)
+
+
+def fast_unfold_header_value(content: bytes) -> bytes:
+    if b"\n" not in content:
+        return content
+    return _LINE_END.sub(b"", content)
+
+
+canonicalization.compress_whitespace = fast_compress_whitespace
+canonicalization.unfold_header_value = fast_unfold_header_value
+
 MIN_RSA_BITS = 1024  # RFC 8301 section 3.2: verifiers MUST NOT accept smaller keys
 MAX_SIGNATURES = 20  # signatures verified per message; the rest are counted
 CLOCK_SLOP_S = 36_000  # tolerance for signers' clocks (the figure dkimpy uses)
 _ALGORITHMS = {"rsa-sha1": ("rsa", "sha1"), "rsa-sha256": ("rsa", "sha256"), "ed25519-sha256": ("ed25519", "sha256")}
 _HASHERS: dict[str, Callable[..., Any]] = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
-_HEADER_END = re.compile(rb"(?:^|\r?\n)\r?\n")  # the empty line after the header block
-_NEWLINE = re.compile(rb"\r?\n")
+_HEADER_END = re.compile(rb"(?:^|\r?\n)\r?\n")  # the empty line after the header block (header_end's spec)
+_SIGNATURE_FIELD = re.compile(rb"(?im)^dkim-signature[ \t]*:")
+_P_TAG = re.compile(r"(^|;)\s*p\s*=")
+_WSP = re.compile(r"\s+")
+_WSP_B = re.compile(rb"\s+")
 
 
 class KeyFetcher:
@@ -111,7 +179,7 @@ class KeyFetcher:
         ans = self.lookup(name)
         if ans.status is not Status.NOERROR or not ans.records:
             return None
-        keyish = [r for r in ans.records if re.search(r"(^|;)\s*p\s*=", r)]
+        keyish = [r for r in ans.records if _P_TAG.search(r)]
         if len(keyish) > 1:
             self.ambiguous.add(ans.name)
         return (keyish or list(ans.records))[0]
@@ -167,7 +235,7 @@ def _int_tag(tags: dict[bytes, bytes], tag: bytes) -> int | None:
     v = tags.get(tag)
     if v is None:
         return None
-    v = re.sub(rb"\s+", b"", v)
+    v = _WSP_B.sub(b"", v)
     if not v.isdigit() or len(v) > 15:
         raise ValueError(f"{_s(tag)}= is not a decimal number ({_s(v)[:30]})")
     return int(v)
@@ -189,7 +257,7 @@ def parse_key_record(name: str, status: Status, record: str | None, *, ambiguous
     service_list = {x.strip().lower() for x in _s(tags.get(b"s", b"*")).split(":") if x.strip()}
     service = ":".join(sorted(service_list)) or "*"
     ktype = _s(tags.get(b"k", b"rsa")).strip().lower() or "rsa"
-    p = re.sub(r"\s+", "", _s(tags.get(b"p")))
+    p = _WSP.sub("", _s(tags.get(b"p")))
     info: dict[str, Any] = {"key_type": ktype, "testing": "y" in flags, "strict": "s" in flags, "hashes": hashes,
                             "service": service}
     if version and version != "DKIM1":
@@ -226,24 +294,34 @@ def _ts(epoch: int | None) -> str | None:
         return None
 
 
-def signed_header_refs(names: list[str], headers: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
+def signed_header_refs(names: list[str], headers: list[tuple[str, int]],
+                       index: dict[str, list[int]] | None = None) -> list[tuple[str, int | None]]:
     """Which header instance each h= entry covers (RFC 6376 5.4.2: bottom-up per name).
 
     ``headers`` is [(lower name, position)] top first; returns [(name, position or None)].
+    ``index`` is :func:`header_index` of ``headers`` when the caller keeps one (several signatures).
     """
+    where = index if index is not None else header_index(headers)
     lastindex: dict[str, int] = {}
     out: list[tuple[str, int | None]] = []
     for n in names:
-        i = lastindex.get(n, len(headers))
-        found: int | None = None
-        while i > 0:
-            i -= 1
-            if headers[i][0] == n:
-                found = i
-                break
-        lastindex[n] = i if found is not None else 0
-        out.append((n, headers[found][1] if found is not None else None))
+        seen = where.get(n, ())
+        k = bisect_left(seen, lastindex.get(n, len(headers))) - 1  # the nearest one above the last pick
+        if k >= 0:
+            lastindex[n] = seen[k]
+            out.append((n, headers[seen[k]][1]))
+        else:
+            lastindex[n] = 0
+            out.append((n, None))
     return out
+
+
+def header_index(headers: list[tuple[str, int]]) -> dict[str, list[int]]:
+    """{lower name: [indexes into ``headers``, ascending]}."""
+    where: dict[str, list[int]] = {}
+    for i, (name, _pos) in enumerate(headers):
+        where.setdefault(name, []).append(i)
+    return where
 
 
 @dataclass(slots=True)
@@ -261,7 +339,7 @@ class DkimVerifier:
     """Verifies every DKIM-Signature of one message (``raw`` RFC 5322 bytes)."""
 
     def __init__(self, raw: bytes, *, has_body: bool, fetcher: KeyFetcher,
-                 eval_time: datetime, now: datetime, delivered_at: datetime | None):
+                 eval_time: datetime, now: datetime, delivered_at: datetime | None, parsed: Rfc822 | None = None):
         self.has_body = has_body
         self.fetcher = fetcher
         self.eval_time = eval_time
@@ -269,35 +347,25 @@ class DkimVerifier:
         self.delivered_at = delivered_at
         self.error = ""
         self.dk: Any = None
-        self._body_raw = b""
+        # dkimpy's reading of the message (what ``dkim.DKIM(raw)`` would parse), shared with ARC; the
+        # body is normalised (and canonicalised) only when a key was found and a body hash is needed.
+        self.source = parsed if parsed is not None and parsed.raw is raw else Rfc822(raw)
         try:
-            # dkimpy parses only the header block; the body is normalised (and canonicalised) only
-            # when a key was found and a body hash must be computed.
-            self.dk = dkim.DKIM(self._split(raw), minkey=0, logger=_QUIET)
+            dk = dkim.DKIM(None, minkey=0, logger=_QUIET)
+            dk.headers = self.source.headers()
+            self.dk = dk
         except Exception as exc:  # dkimpy's header parser rejects some malformed messages
             self.error = f"the header block cannot be read for DKIM ({type(exc).__name__}: {str(exc)[:120]})"
         self.sigheaders: list[tuple[bytes, bytes]] = []
+        names = self.source.names() if self.dk is not None else []
         if self.dk is not None:
-            self.sigheaders = [(x, y) for x, y in self.dk.headers if x.lower() == b"dkim-signature"]
-        self._header_pos = [(_s(x).lower(), i) for i, (x, _y) in enumerate(self.dk.headers)] if self.dk else []
-        self._body_cache: dict[str, bytes] = {}
+            self.sigheaders = [(x, y) for n, (x, y) in zip(names, self.dk.headers, strict=True)
+                               if n == "dkim-signature"]
+        self._header_pos = [(n, i) for i, n in enumerate(names)]
+        self._header_index = header_index(self._header_pos)
 
-    def _split(self, raw: bytes) -> bytes:
-        """Keep the header block for dkimpy and the body (as dkimpy would read it) for later."""
-        m = header_end(raw)
-        if m is None:
-            self._body_raw = b""
-            return raw
-        self._body_raw = raw[m[1]:]
-        return raw[:m[0]] + b"\r\n\r\n"
-
-    def _canonical_body(self, policy: Any, name: str) -> bytes:
-        if name not in self._body_cache:
-            body = self._body_raw
-            if b"\n" in body:  # what dkimpy's rfc822_parse makes of it: every line end CRLF
-                body = body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-            self._body_cache[name] = _canonicalize_body(policy, body)
-        return self._body_cache[name]
+    def _canonical_body(self, policy: Any) -> bytes:
+        return self.source.canonical_body(policy)
 
     def verify_all(self) -> tuple[list[VerifiedResult], int]:
         results = [self.verify(i) for i in range(min(len(self.sigheaders), MAX_SIGNATURES))]
@@ -332,14 +400,14 @@ class DkimVerifier:
         sd, ss = _s(tags.get(b"d")).strip().lower(), _s(tags.get(b"s")).strip()
         d.update(d=sd, s=ss, i=_s(tags.get(b"i")).strip() or f"@{sd}", algorithm=_s(tags.get(b"a")).strip().lower(),
                  canonicalization=_s(tags.get(b"c", b"simple/simple")).strip().lower(),
-                 subject=f"d={sd} s={ss}", bh=re.sub(r"\s+", "", _s(tags.get(b"bh"))))
+                 subject=f"d={sd} s={ss}", bh=_WSP.sub("", _s(tags.get(b"bh"))))
         hnames = [x.strip().lower() for x in _s(tags.get(b"h")).split(":") if x.strip()]
         d["signed_headers"] = hnames
-        from_count = sum(1 for n, _ in self._header_pos if n == "from")
+        from_count = len(self._header_index.get("from", ()))
         d["from_signed"] = "from" in hnames
         d["from_oversigned"] = hnames.count("from") > from_count
         d["from_headers"] = from_count
-        refs = signed_header_refs(hnames, self._header_pos)
+        refs = signed_header_refs(hnames, self._header_pos, self._header_index)
         d["signed_present"] = [f"{n}@{pos}" for n, pos in refs if pos is not None]
         d["signed_absent"] = sorted({n for n, pos in refs if pos is None})
         # Field checks: dkimpy's, without its wall-clock t=/x= judgement (we judge times ourselves).
@@ -400,7 +468,7 @@ class DkimVerifier:
         # Body hash, ours.
         body_ok: bool | None = None
         if self.has_body:
-            body = self._canonical_body(policy, d["canonicalization"].partition("/")[2] or "simple")
+            body = self._canonical_body(policy)
             d["body_length"] = len(body)
             if length is not None:
                 if length > len(body):
@@ -508,31 +576,7 @@ def _load_key(record: str) -> tuple[Any, int, bytes] | str:
     return pk, keysize, ktag
 
 
-def header_end(raw: bytes) -> tuple[int, int] | None:
-    """(start, end) of the empty line after the header block, as ``_HEADER_END.search`` finds it,
-    with two C-speed ``find`` calls instead of a regex scan."""
-    if raw.startswith(b"\n"):
-        return (0, 1)
-    if raw.startswith(b"\r\n"):
-        return (0, 2)
-    a, b = raw.find(b"\n\n"), raw.find(b"\n\r\n")
-    pos = min(x for x in (a, b) if x != -1) if (a != -1 or b != -1) else -1
-    if pos == -1:
-        return None
-    start = pos - 1 if pos > 0 and raw[pos - 1] == 13 else pos
-    end = pos + 2 if raw[pos + 1 : pos + 2] == b"\n" else pos + 3
-    return (start, end)
-
-
-def _canonicalize_body(policy: Any, body: bytes) -> bytes:
-    """dkimpy's body canonicalisation, skipping its two whole-body regex passes when they cannot
-    change anything (no tab, no double space, no space before a line end): same bytes, less work."""
-    if getattr(policy.body_algorithm, "name", b"") == b"relaxed" and b"\t" not in body and b"  " not in body \
-            and b" \r\n" not in body:
-        from dkim.canonicalization import correct_empty_body, strip_trailing_lines
-
-        return bytes(correct_empty_body(strip_trailing_lines(body)))
-    return bytes(policy.canonicalize_body(body))
+_canonicalize_body = canonicalize_body  # its former name here
 
 
 class _Quiet:
@@ -551,17 +595,20 @@ _QUIET = _Quiet()
 
 def verify_message(raw: bytes, *, has_body: bool, resolver: Resolver, now: datetime,
                    delivered_at: datetime | None = None, delivered_at_source: str = "unknown",
-                   fetcher: KeyFetcher | None = None) -> DkimVerification:
-    """Verify every DKIM-Signature of ``raw``. ``delivered_at`` is when the trusted hop received it."""
+                   fetcher: KeyFetcher | None = None, parsed: Rfc822 | None = None) -> DkimVerification:
+    """Verify every DKIM-Signature of ``raw``. ``delivered_at`` is when the trusted hop received it.
+    ``parsed`` is dkimpy's reading of ``raw`` when the caller has it already (shared with ARC)."""
     fetcher = fetcher or KeyFetcher(resolver)
     eval_time = delivered_at or now
-    head_end = header_end(raw)
-    header_block = raw[: head_end[0]] if head_end else raw
-    if not re.search(rb"(?im)^dkim-signature[ \t]*:", header_block):  # unsigned: spare dkimpy's parse
+    source = parsed if parsed is not None and parsed.raw is raw else Rfc822(raw)
+    block = source.header_block
+    # unsigned: spare dkimpy's parse (the substring test, cheap, is a necessary condition for the regex)
+    if b"dkim-signature" not in block.lower() or not _SIGNATURE_FIELD.search(block):
         return DkimVerification(signatures=(), evaluated_at=eval_time.isoformat(),
                                 delivered_at=delivered_at.isoformat() if delivered_at else None,
                                 delivered_at_source=delivered_at_source, body_checked=has_body)
-    v = DkimVerifier(raw, has_body=has_body, fetcher=fetcher, eval_time=eval_time, now=now, delivered_at=delivered_at)
+    v = DkimVerifier(raw, has_body=has_body, fetcher=fetcher, eval_time=eval_time, now=now, delivered_at=delivered_at,
+                     parsed=source)
     notes: list[str] = []
     if v.error:
         notes.append(v.error)

@@ -19,6 +19,7 @@ domain by the PSL>``; several records end discovery (no DMARC). ``np=``, ``psd=`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mailsleuth.dns.base import Resolver, Status
 from mailsleuth.domains import org_domain as psl_org_domain
@@ -55,8 +56,11 @@ def _uris(value: str) -> tuple[str, ...]:
     return tuple(u.strip() for u in value.split(",") if u.strip())[:20]
 
 
+@lru_cache(maxsize=2048)
 def parse_record(domain: str, text: str) -> DmarcRecord | None:
-    """A DMARC record, or None when ``text`` is not one (does not start with v=DMARC1)."""
+    """A DMARC record, or None when ``text`` is not one (does not start with v=DMARC1). Remembered
+    per (domain, text): the same records come back message after message; the record is never
+    changed once made (its ``tags`` are read, never written)."""
     parts = [p.strip() for p in text[:4096].split(";")]
     if not parts:
         return None

@@ -18,6 +18,7 @@ import ipaddress
 import re
 import time
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from mailsleuth.auth import macro
 from mailsleuth.auth.macro import MacroContext, MacroError
@@ -35,6 +36,7 @@ _MECH_RE = re.compile(r"([+\-~?]?)([a-zA-Z][a-zA-Z0-9\-_.]*)(.*)\Z", re.ASCII | 
 _CIDR_RE = re.compile(r"(?:/(0|[1-9][0-9]{0,2}))?(?://(0|[1-9][0-9]{0,2}))?\Z", re.ASCII)
 _TOPLABEL_RE = re.compile(r"(?=.*[a-zA-Z])[a-zA-Z0-9]+\Z|[a-zA-Z0-9][a-zA-Z0-9-]*-[a-zA-Z0-9-]*[a-zA-Z0-9]\Z"
                           r"|[a-zA-Z0-9]+-[a-zA-Z0-9]+\Z", re.ASCII)
+_PREFIX_RE = re.compile(r"0|[1-9][0-9]{0,2}")
 _VERSION_RE = re.compile(r"v=spf1(?: |\Z)", re.IGNORECASE | re.ASCII)
 
 
@@ -181,6 +183,24 @@ def parse_record(text: str, limits: SpfLimits = SpfLimits()) -> _Record:
     return _Record(tuple(mechs), redirect, exp)
 
 
+@lru_cache(maxsize=2048)
+def _parse_record_memo(text: str, limits: SpfLimits) -> _Record | tuple[AuthResultValue, str, bool]:
+    try:
+        return parse_record(text, limits)
+    except _Stop as e:
+        return (e.result, e.cause, e.incomplete)
+
+
+def parse_record_cached(text: str, limits: SpfLimits = SpfLimits()) -> _Record:
+    """:func:`parse_record`, remembered per record text: the same records (a provider's include, the
+    sender's own) come back message after message. The parsed record is immutable; a syntax error
+    is raised again as a fresh _Stop with the same result and cause."""
+    got = _parse_record_memo(text, limits)
+    if isinstance(got, tuple):
+        raise _Stop(got[0], got[1], incomplete=got[2])
+    return got
+
+
 def _parse_mechanism(tok: str, q: str, name: str, rest: str) -> _Term:
     if name == "all":
         if rest:
@@ -222,7 +242,7 @@ def _parse_mechanism(tok: str, q: str, name: str, rest: str) -> _Term:
     addr, _, length = rest[1:].partition("/")
     maxlen = 32 if name == "ip4" else 128
     if length:
-        if not re.fullmatch(r"0|[1-9][0-9]{0,2}", length) or int(length) > maxlen:
+        if not _PREFIX_RE.fullmatch(length) or int(length) > maxlen:
             raise _Stop(R.PERMERROR, f"'{tok}': invalid prefix length")
         plen = int(length)
     elif "/" in rest[1:]:
@@ -367,7 +387,7 @@ class _Evaluator:
         if depth == 0:
             self.top_record = text
         try:
-            rec = parse_record(text, self.limits)
+            rec = parse_record_cached(text, self.limits)
         except _Stop as e:
             self.steps.append(SpfStep(depth=depth, domain=domain, term="syntax", outcome="permerror",
                                       detail=e.cause))
@@ -566,7 +586,10 @@ class _Evaluator:
         return out
 
 
+@lru_cache(maxsize=4096)
 def parse_ip(text: str) -> IP | None:
+    """The client IP (an IPv4-mapped IPv6 address as IPv4), or None. Remembered: the same relays'
+    addresses recur across a batch, and the address objects are immutable."""
     try:
         ip = ipaddress.ip_address(text.strip().strip("[]"))
     except ValueError:

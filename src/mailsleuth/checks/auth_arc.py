@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mailsleuth.auth import rfc822
 from mailsleuth.auth.arc import verify_arc
 from mailsleuth.auth.dkim import KeyFetcher
 from mailsleuth.engine import Context, Outcome, check
@@ -22,7 +23,8 @@ def verify_arc_check(ctx: Context) -> Outcome:
     out = Outcome()
     if not any(ctx.message.get_all(n) for n in ("ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results")):
         return out
-    res = verify_arc(ctx.message.raw, resolver=ctx.resolver, fetcher=KeyFetcher(ctx.resolver))
+    res = verify_arc(ctx.message.raw, resolver=ctx.resolver, fetcher=KeyFetcher(ctx.resolver),
+                     parsed=rfc822.shared(ctx.message))
     out.artifact = res
     ev = [Evidence(kind=EvidenceKind.HEADER, ref=f"ARC-Seal (i={i.instance})",
                    value=f"d={i.sealer_domain} s={i.sealer_selector} cv={i.cv}") for i in res.instances[:10]]

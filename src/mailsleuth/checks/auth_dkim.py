@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from mailsleuth.auth import rfc822
 from mailsleuth.auth.dkim import KeyFetcher, verify_message
+from mailsleuth.auth.memo import addresses
 from mailsleuth.domains import org_domain, same_org
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.auth import AuthResultValue, VerifiedResult
 from mailsleuth.model.findings import Evidence, EvidenceKind
-from mailsleuth.parse.addresses import parse_addresses
 
 _BY = re.compile(r"\bby\s+([^\s;()]+)", re.IGNORECASE)
 _FOR = re.compile(r"\bfor\s+<?([^\s<>;]+@[^\s<>;]+)>?", re.IGNORECASE)
@@ -78,7 +79,7 @@ def from_domain(ctx: Context) -> str:
     h = ctx.message.get("From")
     if h is None:
         return ""
-    addrs = parse_addresses(h.value)
+    addrs = addresses(ctx.message, h.value)
     return addrs[0].domain if addrs else ""
 
 
@@ -120,7 +121,7 @@ def verify_dkim(ctx: Context) -> Outcome:
     now = ctx.clock()
     result = verify_message(msg.raw, has_body=msg.has_body, resolver=ctx.resolver, now=now,
                             delivered_at=td.delivered_at, delivered_at_source=td.source,
-                            fetcher=KeyFetcher(ctx.resolver))
+                            fetcher=KeyFetcher(ctx.resolver), parsed=rfc822.shared(msg))
     out.artifact = result
     out.incomplete.extend(result.notes)
     frm = from_domain(ctx)

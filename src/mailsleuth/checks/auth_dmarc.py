@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from mailsleuth.auth.dmarc import DmarcBoth, DmarcResult, evaluate_both
+from mailsleuth.auth.memo import addresses
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.auth import AuthResultValue, TraceStep, VerifiedResult
 from mailsleuth.model.findings import Evidence, EvidenceKind, Finding
-from mailsleuth.parse.addresses import parse_addresses
 
 R = AuthResultValue
 
@@ -83,7 +83,7 @@ def from_domain(ctx: Context) -> tuple[str | None, str]:
         return None, "the message has no From header"
     if len(froms) > 1:
         return None, f"the message has {len(froms)} From headers"
-    addrs = parse_addresses(froms[0].value)
+    addrs = addresses(ctx.message, froms[0].value)
     domains = {a.domain.lower() for a in addrs if a.domain}
     if not domains:
         return None, "the From header has no address with a domain"

@@ -14,13 +14,14 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from mailsleuth.auth.memo import addresses
 from mailsleuth.auth.spf import SpfResult, check_host, parse_ip
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.auth import AuthResultValue, VerifiedResult
 from mailsleuth.model.findings import Evidence, EvidenceKind, Finding
-from mailsleuth.parse.addresses import first_address
 
 R = AuthResultValue
 
@@ -61,7 +62,8 @@ def envelope_sender(ctx: Context, chain: Any) -> tuple[str | None, str]:
         v = rp.value.strip()
         if v.replace(" ", "") in ("<>", ""):
             return "", f"{rp.ref} (null sender)"
-        a = first_address(v)
+        found = addresses(ctx.message, v)
+        a = found[0] if found else None
         if a is not None and "@" in a.addr:
             return a.addr, rp.ref
     boundary = getattr(chain, "boundary", None) if chain is not None else None
@@ -91,6 +93,12 @@ def broad_terms(record: str | None) -> list[str]:
     """Terms of a record that authorise (nearly) everyone: +all / all, ip4 /8 or wider, ip6 /16 or wider."""
     if not record:
         return []
+    return list(_broad_terms(record))
+
+
+@lru_cache(maxsize=2048)
+def _broad_terms(record: str) -> tuple[str, ...]:
+    """:func:`broad_terms`, remembered per record text (the same records recur across a batch)."""
     out = []
     for tok in record.split()[1:60]:
         t = tok.lower()
@@ -106,7 +114,7 @@ def broad_terms(record: str | None) -> list[str]:
                 continue
             if (m.group(1) == "ip4" and plen <= BROAD_IP4_PREFIX) or (m.group(1) == "ip6" and plen <= BROAD_IP6_PREFIX):
                 out.append(tok)
-    return out
+    return tuple(out)
 
 
 def _dns_ev(r: SpfResult) -> list[Evidence]:

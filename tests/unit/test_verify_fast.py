@@ -1,0 +1,219 @@
+"""Every shortcut of the re-verification speed work, compared with the path it replaces.
+
+dkimpy's own functions are the reference wherever we stand in for one (its message parser, its tag
+parser, its b= pattern, its canonicalisation helpers, its ARC validation); for our own functions
+the reference is the former implementation, kept here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import dkim
+import pytest
+from dkim.canonicalization import CanonicalizationPolicy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailsleuth.auth import dkim as ours
+from mailsleuth.auth import dmarc, rfc822, spf
+from mailsleuth.auth.arc import verify_arc
+from mailsleuth.auth.dkim import KeyFetcher
+from mailsleuth.checks import auth_spf
+from mailsleuth.dns.memory import MemoryResolver
+
+_PIECES = [b"a", b"B", b"From ", b"x-h", b":", b" ", b"\t", b"\r", b"\n", b"\r\n", b"\n\n", b"\r\n\r\n", b"=",
+           b";", b"\xc3\xa9", b"\x00", b"  "]
+
+
+def _outcome(f, *args):  # type: ignore[no-untyped-def]
+    try:
+        return ("ok", f(*args))
+    except Exception as exc:  # compare the exception dkimpy would raise, class and text
+        return ("error", type(exc), str(exc))
+
+
+# -- the message parser ---------------------------------------------------------------------------
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_parse_matches_dkimpy_rfc822_parse(pieces: list[bytes]) -> None:
+    raw = b"".join(pieces)
+    assert _outcome(rfc822.parse, raw) == _outcome(dkim.rfc822_parse, raw)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from([b"X-A: 1", b"Subject:", b" more", b"\tmore", b"From x", b"bad line", b"\r", b"\n",
+                                 b"\r\n", b"a:b"]), max_size=30))
+def test_fast_header_reading_agrees_with_the_line_by_line_one(pieces: list[bytes]) -> None:
+    block = b"".join(pieces)
+    fast = rfc822._parse_headers_fast(block)
+    if fast is not None:  # when the fast path answers, it answers what the line-by-line reading does
+        assert [[n, v] for n, v in fast] == rfc822.parse_headers_by_line(block)
+    assert _outcome(rfc822.parse_headers, block) == _outcome(rfc822.parse_headers_by_line, block)
+
+
+def test_parse_matches_dkimpy_on_the_corpus(corpus_dir: Path) -> None:
+    files = sorted(corpus_dir.glob("*/*.eml"))
+    if not files:
+        pytest.skip("no corpus")
+    for path in files:
+        raw = path.read_bytes()
+        for variant in (raw, raw.replace(b"\r\n", b"\n"), raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")):
+            assert _outcome(rfc822.parse, variant) == _outcome(dkim.rfc822_parse, variant), path.name
+
+
+def test_parse_stays_linear_on_hostile_headers() -> None:
+    import time
+
+    for block in (b"X: y\n" + b" \n" * 100_000 + b"Z", b"a" * 300_000, b"X: y\r\n" + b"b" * 300_000):
+        t = time.perf_counter()
+        _outcome(rfc822.parse, block + b"\r\n\r\nbody")
+        assert time.perf_counter() - t < 2.0
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b":", b" ", b"\r", b"\n", b"\r\n", b"\n\n", b"\n\r\n"]), max_size=25))
+def test_header_end_and_crlf_lines_match_their_regexes(pieces: list[bytes]) -> None:
+    raw = b"".join(pieces)
+    m = re.search(rb"(?:^|\r?\n)\r?\n", raw)
+    assert rfc822.header_end(raw) == ((m.start(), m.end()) if m else None)
+    assert rfc822.crlf_lines(raw) == b"\r\n".join(re.split(b"\r?\n", raw))
+
+
+def test_rfc822_object_shares_one_reading() -> None:
+    raw = b"From: a@example.com\r\nDKIM-Signature: v=1;\r\n b=x\r\nSubject: s\r\n\r\nline\nline2\r\n"
+    src = rfc822.Rfc822(raw)
+    headers, body = dkim.rfc822_parse(raw)
+    assert [list(h) for h in src.headers()] == headers and src.body == body
+    assert src.headers() is not src.headers()  # each user gets its own list
+    assert src.names() == [n.decode().lower() for n, _v in headers]
+    for c in (b"simple/simple", b"relaxed/relaxed"):
+        policy = CanonicalizationPolicy.from_c_value(c)
+        assert src.canonical_body(policy) == policy.canonicalize_body(body)
+    bad = rfc822.Rfc822(b"\tleading continuation\r\n\r\n")
+    assert isinstance(bad.error, IndexError)
+    with pytest.raises(IndexError):
+        bad.headers()
+
+
+# -- dkimpy helpers we stand in for -------------------------------------------------------------------
+
+_B64 = st.sampled_from([b"A", b"z", b"0", b"+", b"/", b"=", b" ", b"\t", b"\r\n", b"\n", b"\r\n ", b";", b"b", b"b=",
+                        b" b=", b";b =", b"bh=", b"\r\n\t"])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_B64, max_size=40))
+def test_fast_btag_pattern_matches_dkimpy(pieces: list[bytes]) -> None:
+    value = b"".join(pieces)
+    assert ours._FAST_RE_BTAG.sub(b"\\1", value) == ours._DKIMPY_RE_BTAG.sub(b"\\1", value)
+
+
+def test_dkimpy_uses_the_fast_helpers() -> None:
+    from dkim import canonicalization
+
+    assert dkim.RE_BTAG is ours._FAST_RE_BTAG and dkim.parse_tag_value is ours.fast_parse_tag_value
+    assert canonicalization.compress_whitespace is ours.fast_compress_whitespace
+    assert canonicalization.unfold_header_value is ours.fast_unfold_header_value
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from([b"v", b"a", b"=", b";", b" ", b"1", b"_", b"\t", b"\r\n", b"\xc3\xa9", b"b=x",
+                                 b"v=1", b"9", b"-"]), max_size=25))
+def test_fast_tag_parser_matches_dkimpy(pieces: list[bytes]) -> None:
+    value = b"".join(pieces)
+    a, b = _outcome(ours.fast_parse_tag_value, value), _outcome(ours._DKIMPY_PARSE_TAG_VALUE, value)
+    assert a == b
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b" ", b"  ", b"\t", b"\r\n", b"\n", b"\r"]), max_size=25))
+def test_fast_canonicalisation_helpers_match_dkimpy(pieces: list[bytes]) -> None:
+    value = b"".join(pieces)
+    assert ours.fast_compress_whitespace(value) == ours._DKIMPY_COMPRESS_WHITESPACE(value)
+    assert ours.fast_unfold_header_value(value) == ours._DKIMPY_UNFOLD_HEADER_VALUE(value)
+
+
+# -- our own shortcuts ---------------------------------------------------------------------------------
+
+def _signed_header_refs_before(names: list[str], headers: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
+    """The implementation before the per-name index (a scan up from the bottom for each entry)."""
+    lastindex: dict[str, int] = {}
+    out: list[tuple[str, int | None]] = []
+    for n in names:
+        i = lastindex.get(n, len(headers))
+        found: int | None = None
+        while i > 0:
+            i -= 1
+            if headers[i][0] == n:
+                found = i
+                break
+        lastindex[n] = i if found is not None else 0
+        out.append((n, headers[found][1] if found is not None else None))
+    return out
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from(["from", "to", "subject", "date"]), max_size=12),
+       st.lists(st.sampled_from(["from", "to", "subject", "received"]), max_size=15))
+def test_signed_header_refs_matches_the_former_scan(names: list[str], present: list[str]) -> None:
+    headers = [(n, i * 3) for i, n in enumerate(present)]
+    assert ours.signed_header_refs(names, headers) == _signed_header_refs_before(names, headers)
+    assert ours.signed_header_refs(names, headers, ours.header_index(headers)) == _signed_header_refs_before(names, headers)
+
+
+_SPF_RECORDS = ["v=spf1 -all", "v=spf1 ip4:192.0.2.0/24 include:_spf.example.com ~all", "v=spf1 a/24//64 mx:mx.example.com/28 ?ip6:2001:db8::/32 exp=e.%{d} -all",
+                "v=spf1 redirect=_spf.example.net", "v=spf1 ip4:300.1.1.1 -all", "v=spf1 foo -all", "v=spf1 exp=a exp=b",
+                "v=spf1 include:%{z}.example.com", "v=spf1 +all", "v=spf1 ip4:10.0.0.0/8 ip6:2001:db8::/15"]
+
+
+def test_cached_spf_parse_matches_the_parser() -> None:
+    for text in _SPF_RECORDS * 2:  # the second round comes from the cache
+        assert _outcome(spf.parse_record_cached, text) == _outcome(spf.parse_record, text)
+        try:
+            spf.parse_record_cached(text)
+        except spf._Stop as e:
+            with pytest.raises(spf._Stop) as again:
+                spf.parse_record(text)
+            assert (e.result, e.cause, e.incomplete) == (again.value.result, again.value.cause, again.value.incomplete)
+    for text in _SPF_RECORDS:
+        assert auth_spf.broad_terms(text) == list(auth_spf._broad_terms.__wrapped__(text))
+    for ip in ("192.0.2.1", "[192.0.2.1]", "::ffff:192.0.2.1", "2001:DB8::1", "nope", " 203.0.113.9 "):
+        assert spf.parse_ip(ip) == spf.parse_ip.__wrapped__(ip)
+
+
+def test_cached_dmarc_parse_matches_the_parser() -> None:
+    for text in ("v=DMARC1; p=reject", "v=DMARC1; p=Quarantine; sp=x; pct=50; rua=mailto:a@example.com",
+                 "v=spf1 -all", "v = DMARC1 ; p=none", "v=DMARC1; p=none; psd=y; t=y"):
+        for _ in range(2):
+            assert dmarc.parse_record("example.com", text) == dmarc.parse_record.__wrapped__("example.com", text)
+
+
+# -- whole paths: shared reading vs a reading of its own --------------------------------------------------
+
+def test_dkim_and_arc_give_the_same_result_with_a_shared_reading() -> None:
+    from datetime import UTC, datetime
+
+    pytest.importorskip("authres")
+    from tests.unit.test_arc import arc_seal, arc_zone
+    from tests.unit.test_dkim import sign
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for raw in (arc_seal(sign()), arc_seal(arc_seal(sign()), domain="example.org"), sign(),
+                arc_seal(sign()).replace(b"Subject: ", b"Subject: edited "), arc_seal(sign()) + b"appended\r\n"):
+        res = MemoryResolver(arc_zone())
+        alone = ours.verify_message(raw, has_body=True, resolver=res, now=now)
+        src = rfc822.Rfc822(raw)
+        shared = ours.verify_message(raw, has_body=True, resolver=res, now=now, parsed=src)
+        assert alone == shared
+        a1, a2 = verify_arc(raw, resolver=res), verify_arc(raw, resolver=res, parsed=src)
+        assert a1 == a2
+        # and our ARC validation agrees with dkimpy's own, run on its own parse of the message
+        if not a1.instances:  # unsealed: we answer "no ARC sets" before asking dkimpy
+            continue
+        cv, data, reason = dkim.ARC(raw).verify(dnsfunc=KeyFetcher(res))
+        assert (a1.chain, a1.reason) == ({dkim.CV_Pass: "pass", dkim.CV_None: "none"}.get(cv, "fail"), reason)
+        assert [(i.seal_valid, i.ams_valid) for i in a1.instances] == \
+            [(r["as-valid"], r["ams-valid"]) for r in sorted(data, key=lambda r: r["instance"])]
