@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
 from typing import Any
 
+from mailsleuth.datafiles import load_data_toml
 from mailsleuth.domains import public_suffix
 from mailsleuth.errors import DataError
 
 
 def _load(name: str) -> dict[str, Any]:
-    item = resources.files("mailsleuth") / "data" / "body" / name
-    try:
-        return tomllib.loads(item.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DataError(f"data/body/{name}: {exc}") from None
+    return load_data_toml("body", name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,15 +10,14 @@ Word boundaries are checked on the few hits, in Python; scripts without spaces m
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import ahocorasick_rs
 
+from mailsleuth.datafiles import load_data_toml
 from mailsleuth.errors import DataError
 
 _MARKS = re.compile("[\u0300-\u036f]+")
@@ -158,11 +157,7 @@ class Matcher:
 
 
 def _load(name: str) -> dict[str, Any]:
-    item = resources.files("mailsleuth") / "data" / "content" / name
-    try:
-        return tomllib.loads(item.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DataError(f"data/content/{name}: {exc}") from None
+    return load_data_toml("content", name)
 
 
 @dataclass(frozen=True, slots=True)
