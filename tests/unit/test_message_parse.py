@@ -109,3 +109,10 @@ def test_address_list_split_keeps_quoted_commas():
     found = parse_addresses('"Doe, John" <j@example.com>, b@example.org (Bob, Jr), <c@example.net>')
     assert [(a.display_name, a.addr) for a in found] == [("Doe, John", "j@example.com"), ("Bob, Jr", "b@example.org"),
                                                           ("", "c@example.net")]
+
+
+def test_unquoted_comma_keeps_the_display_name_with_its_address():
+    from mailsleuth.parse.addresses import parse_addresses
+
+    found = parse_addresses("Bank Support, Security Team <alerts@example.net>")
+    assert [(a.display_name, a.addr) for a in found] == [("Bank Support, Security Team", "alerts@example.net")]

@@ -96,11 +96,22 @@ def parse_addresses(value: str) -> tuple[Address, ...]:
     pairs: list[tuple[str, str]] = []
     # The stdlib parser is quadratic on long tokens: split the list ourselves (bounded, linear) and
     # give it one address of at most _MAX_PIECE characters at a time.
+    orphan = ""  # text before an unquoted comma that holds no address: "Bank Support, Team <x@y>"
     for piece in _split_list(value[:50_000])[:_MAX_ADDRESSES]:
         try:
-            pairs.extend(_pairs(piece[:_MAX_PIECE]))
+            got = _pairs(piece[:_MAX_PIECE])
         except Exception:  # the stdlib parser has raised on hostile input in past releases
             continue
+        if not any(a and "@" in a for _d, a in got):
+            orphan = (orphan + "," + piece if orphan else piece)[:_MAX_PIECE]
+            continue
+        if orphan:
+            # An unquoted comma split the display name from its address: join them back, so the
+            # name a reader sees is the name we judge.
+            got = [(f"{orphan.strip().strip(chr(34))}, {d}".strip(" ,") if i == 0 else d, a)
+                   for i, (d, a) in enumerate(got)]
+            orphan = ""
+        pairs.extend(got)
     result = [make_address(d, a) for d, a in pairs[:_MAX_ADDRESSES] if a and "@" in a]
     if result:
         return tuple(result)
