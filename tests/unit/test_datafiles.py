@@ -12,5 +12,5 @@ def test_reads_a_packaged_file():
 
 
 def test_missing_file_is_a_data_error_naming_it():
-    with pytest.raises(DataError, match="data/body/absent.toml"):
+    with pytest.raises(DataError, match=r"data/body/absent\.toml"):
         load_data_toml("body", "absent.toml")
