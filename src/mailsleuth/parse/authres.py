@@ -90,6 +90,21 @@ class _Reader:
             else:
                 return
 
+    def _take_plain(self, c: str, specials: str, special_rx: re.Pattern[str], out: list[str]) -> bool:
+        """Inside a comment or quoted-string: take a run of ordinary characters, or one quoted-pair,
+        at once. False when ``c`` is a special character the caller handles."""
+        if c not in specials:
+            m = special_rx.search(self.s, self.i)
+            end = m.start() if m is not None else self.n
+            out.append(self.s[self.i : end])
+            self.i = end
+            return True
+        if c == "\\" and self.i + 1 < self.n:
+            out.append(self.s[self.i + 1])
+            self.i += 2
+            return True
+        return False
+
     def _comment(self) -> str:
         # At "(": read a (possibly nested) comment; an unclosed one runs to the end of the value.
         depth = 0
@@ -97,15 +112,7 @@ class _Reader:
         out: list[str] = []
         while self.i < self.n:
             c = self.s[self.i]
-            if c not in "\\()":  # a run of ordinary characters, taken at once
-                m = _COMMENT_SPECIAL.search(self.s, self.i)
-                end = m.start() if m is not None else self.n
-                out.append(self.s[self.i : end])
-                self.i = end
-                continue
-            if c == "\\" and self.i + 1 < self.n:
-                out.append(self.s[self.i + 1])
-                self.i += 2
+            if self._take_plain(c, "\\()", _COMMENT_SPECIAL, out):
                 continue
             if c == "(":
                 depth += 1
@@ -133,15 +140,7 @@ class _Reader:
         out: list[str] = []
         while self.i < self.n:
             c = self.s[self.i]
-            if c not in '\\"':  # a run of ordinary characters, taken at once
-                m = _QUOTED_SPECIAL.search(self.s, self.i)
-                end = m.start() if m is not None else self.n
-                out.append(self.s[self.i : end])
-                self.i = end
-                continue
-            if c == "\\" and self.i + 1 < self.n:
-                out.append(self.s[self.i + 1])
-                self.i += 2
+            if self._take_plain(c, '\\"', _QUOTED_SPECIAL, out):
                 continue
             if c == '"':
                 self.i += 1
