@@ -174,13 +174,8 @@ class RdapClient:
         base = self._service_for_domain(name)
         if base is None:
             return RdapRecord(query=name, kind="domain", roles=roles, error="no RDAP service is known for this name")
-        url = urljoin(base if base.endswith("/") else base + "/", "domain/" + quote(name))
-        status, body, cached, err = self._fetch(url)
-        if body is None:
-            return RdapRecord(query=name, kind="domain", roles=roles, url=url, error=err or f"HTTP {status}",
-                              from_cache=cached)
-        rec = parse_rdap(body, query=name, kind="domain")
-        return _aged(replace(rec, roles=roles, url=url, from_cache=cached), at)
+        rec = self._lookup(base, "domain/" + quote(name), query=name, kind="domain", roles=roles)
+        return _aged(rec, at)
 
     def ip(self, addr: str, *, roles: tuple[str, ...] = ()) -> RdapRecord:
         try:
@@ -190,12 +185,16 @@ class RdapClient:
         base = self._service_for_ip(ip)
         if base is None:
             return RdapRecord(query=addr, kind="ip", roles=roles, error="no RDAP service is known for this address")
-        url = urljoin(base if base.endswith("/") else base + "/", "ip/" + str(ip))
+        return self._lookup(base, "ip/" + str(ip), query=addr, kind="ip", roles=roles)
+
+    def _lookup(self, base: str, path: str, *, query: str, kind: str, roles: tuple[str, ...]) -> RdapRecord:
+        """Fetch ``base``/``path`` (cache first) and parse it; a failure is a record carrying the error."""
+        url = urljoin(base if base.endswith("/") else base + "/", path)
         status, body, cached, err = self._fetch(url)
         if body is None:
-            return RdapRecord(query=addr, kind="ip", roles=roles, url=url, error=err or f"HTTP {status}",
+            return RdapRecord(query=query, kind=kind, roles=roles, url=url, error=err or f"HTTP {status}",
                               from_cache=cached)
-        rec = parse_rdap(body, query=addr, kind="ip")
+        rec = parse_rdap(body, query=query, kind=kind)
         return replace(rec, roles=roles, url=url, from_cache=cached)
 
 
