@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import unescape
 from html.entities import html5
+from typing import Any
 from urllib.parse import urljoin
 
 MAX_HTML_CHARS = 2_000_000
@@ -26,14 +27,16 @@ _MAX_ANCHOR_TEXT = 300
 _MAX_URL = 8192
 _MAX_CANDIDATES = 30_000  # places in a text where a URL could start that are examined
 
-_URL_ATTRS = {
+_URL_ATTR_PAIRS = (
     ("a", "href"), ("area", "href"), ("link", "href"), ("img", "src"), ("img", "lowsrc"),
     ("image", "href"), ("iframe", "src"), ("frame", "src"), ("embed", "src"), ("script", "src"),
     ("source", "src"), ("video", "poster"), ("video", "src"), ("audio", "src"), ("object", "data"),
     ("form", "action"), ("button", "formaction"), ("input", "formaction"), ("input", "src"),
     ("body", "background"), ("table", "background"), ("td", "background"), ("th", "background"),
     ("a", "xlink:href"), ("v:imagedata", "src"), ("v:fill", "src"),
-}
+)
+_URL_ATTRS: dict[str, frozenset[str]] = {
+    t: frozenset(a for tt, a in _URL_ATTR_PAIRS if tt == t) for t, _ in _URL_ATTR_PAIRS}  # tag -> URL attributes
 _CSS_URL = re.compile(r"""url\(\s*+["']?([^"')\s]{1,8192}+)["']?\s*+\)""", re.I)
 _REFRESH = re.compile(r"""^\s*\d*\s*[;,]?\s*url\s*=\s*["']?([^"']+)""", re.I)
 _TRAILING = ".,;:!?'\"*>"
@@ -217,13 +220,24 @@ def links_from_text(text: str, *, max_links: int = 5000, tag: str = "text") -> t
 # Only the tags that carry links or forms are matched; the regex engine skips the rest (td, div,
 # span... the bulk of mail HTML) without a Python step. CSS url() and background= attributes,
 # which any tag may carry, are found by two whole-document passes instead.
-_TAG = re.compile(r"(?i)<(/?)(a|area|img|image|link|iframe|frame|embed|script|source|video|audio|object|form|"
-                  r"button|input|base|meta|style|v:imagedata|v:fill)(?![\w:.-])([^<>]{0,8192}+)>")
+# The look-ahead on the first letter rejects most other tags with one test instead of one per name.
+_TAG_NAMES = ("a|area|img|image|link|iframe|frame|embed|script|source|video|audio|object|form|button|input|base|meta|"
+              "style|v:imagedata|v:fill")
+_ALWAYS_NAMES = "form|input|meta|base|script|style"
+_TAG_PATTERN = r"<(?=/?[{first}])(/?)({names})(?![\w:.-])([^<>]{{0,8192}}+)>"
+_TAG = re.compile("(?i)" + _TAG_PATTERN.format(first="abefilmosv", names=_TAG_NAMES))
+_ALWAYS_TAG = re.compile("(?i)" + _TAG_PATTERN.format(first="bfims", names=_ALWAYS_NAMES))
+# The same over a folded document (see _folded): bytes, lower-case already, so case-sensitive.
+_TAG_FOLDED = re.compile(_TAG_PATTERN.format(first="abefilmosv", names=_TAG_NAMES).encode())
+_ALWAYS_TAG_FOLDED = re.compile(_TAG_PATTERN.format(first="bfims", names=_ALWAYS_NAMES).encode())
+_NAME_CHAR = re.compile(r"[\w:.-]")
+# Characters that case-insensitive matching pairs with an ASCII letter although lower() does not
+# (or, for 'İ', gives two characters): 'İ' and 'ı' match i, 'ſ' matches s, 'K' (Kelvin) matches k.
+_ODD_CASE = ("\u0130", "\u0131", "\u017f", "\u212a")
 _BACKGROUND = re.compile(r"""(?i)(?<![\w-])background\s*+=\s*+["']?([^"'\s<>]{1,8192}+)""")  # matched at a position
 _ATTR = re.compile(r"""([^\s"'<>/=]{1,100})(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _STRIP_TAGS = re.compile(r"<[^<>]{0,8192}>")
 _ALWAYS = frozenset({"form", "input", "meta", "base", "script", "style"})  # read even when links are full
-_ALWAYS_TAG = re.compile(r"(?i)<(/?)(form|input|meta|base|script|style)(?![\w:.-])([^<>]{0,8192}+)>")
 _ANY_URL_ATTR = re.compile(r"(?i)(?:href|src|action)\s*=")
 _RAW_TEXT_END = {"script": re.compile(r"(?i)</script\s*>"), "style": re.compile(r"(?i)</style\s*>")}
 
@@ -245,13 +259,13 @@ def _unescape(val: str) -> str:
 
 
 def _attrs(text: str) -> dict[str, str]:
+    """Attributes of a tag, names lower-cased, the first of a repeated name kept (at most 100)."""
     out: dict[str, str] = {}
-    for m in _ATTR.finditer(text):
-        key, dq, sq, bare = m.groups()
+    for key, dq, sq, bare in _ATTR.findall(text):  # at most 8192 characters: bounded
         key = key.lower()
         if key in out:
             continue
-        val = dq if dq is not None else sq if sq is not None else bare or ""
+        val = dq or sq or bare  # one of the three matched; the others are ""
         out[key] = _unescape(val) if "&" in val else val
         if len(out) >= 100:
             break
@@ -288,39 +302,45 @@ class _Scanner:
         self.scan.links.append(link)
         return link
 
-    def feed(self, html: str) -> None:
+    def feed(self, html: str, folded: bytes | None) -> None:
+        """Read the tags of ``html``; ``folded`` is _folded(html), searched instead when not None."""
         pos = 0
         n = len(html)
         anchor: RawLink | None = None
         anchor_start = 0
         full = False
+        haystack: str | bytes = html if folded is None else folded
+        tag_rx: re.Pattern[Any] = _TAG if folded is None else _TAG_FOLDED
         while pos < n:
-            m = (_ALWAYS_TAG if full else _TAG).search(html, pos)
+            m = tag_rx.search(haystack, pos)
             if m is None:
                 break
             pos = m.end()
-            closing, tag = m.group(1), m.group(2).lower()
-            if closing:
-                if tag == "a" and anchor is not None:
-                    anchor.text = _visible(html[anchor_start : m.start()])
-                    anchor = None
-                elif tag == "form":
-                    self._form = None
+            name_end = m.end(2)
+            if folded is not None and folded[name_end] == 63 and _NAME_CHAR.match(html, name_end):
+                pos = m.start() + 1  # '?' stands for a letter that continues the name: not this tag
                 continue
+            closing = m.end(1) > m.start(1)
+            tag = html[m.start(2) : name_end].lower()
+            rest = html[m.start(3) : m.end(3)]
             if tag == "a" and anchor is not None:
                 anchor.text = _visible(html[anchor_start : m.start()])
                 anchor = None
+            if closing:
+                if tag == "form":
+                    self._form = None
+                continue
             if full and tag not in _ALWAYS:
                 self.scan.dropped += 1
                 continue
-            a = _attrs(m.group(3)) if m.group(3) else {}
-            link = self._start(tag, a)
+            link = self._start(tag, _attrs(rest) if rest else {})
             if not full and len(self.scan.links) >= self.max_links:
                 full = True
+                tag_rx = _ALWAYS_TAG if folded is None else _ALWAYS_TAG_FOLDED
                 if _ANY_URL_ATTR.search(html, pos):
                     self.scan.dropped += 1  # at least one more link that will not be examined
-            if tag == "a" and link is not None and not m.group(3).rstrip().endswith("/"):
-                anchor, anchor_start = link, m.end()
+            if tag == "a" and link is not None and not rest.rstrip().endswith("/"):
+                anchor, anchor_start = link, pos
             if tag in _RAW_TEXT_END:
                 end = _RAW_TEXT_END[tag].search(html, pos)
                 pos = end.end() if end else n
@@ -329,6 +349,7 @@ class _Scanner:
 
     def _start(self, tag: str, a: dict[str, str]) -> RawLink | None:
         anchor_link: RawLink | None = None
+        url_attrs = _URL_ATTRS.get(tag)
         if tag == "base" and a.get("href") and self.scan.base_href is None:
             self.scan.base_href = a["href"].strip()[:_MAX_URL]
             self._add(self.scan.base_href, "base", "href")
@@ -353,14 +374,15 @@ class _Scanner:
                 self.scan.password_fields += 1
                 if self._form is not None:
                     self._form.password_fields += 1
-        for attr, value in a.items():
-            if (tag, attr) in _URL_ATTRS:
-                text = a.get("alt", "") if tag in ("img", "area") else ""
-                link = self._add(value, tag, attr, text[:_MAX_ANCHOR_TEXT])
-                if tag == "a" and attr == "href" and link is not None:
-                    anchor_link = link
-                if tag == "img" and attr == "src" and link is not None:
-                    self._image(link.url, a)
+        if url_attrs:
+            for attr, value in a.items():
+                if attr in url_attrs:
+                    text = a.get("alt", "") if tag in ("img", "area") else ""
+                    link = self._add(value, tag, attr, text[:_MAX_ANCHOR_TEXT])
+                    if tag == "a" and attr == "href" and link is not None:
+                        anchor_link = link
+                    if tag == "img" and attr == "src" and link is not None:
+                        self._image(link.url, a)
         if tag == "img" and "src" not in a and "data-src" in a:
             self._add(a["data-src"], tag, "data-src")
         return anchor_link
@@ -376,19 +398,30 @@ class _Scanner:
             self.scan.tracking_pixels += 1
 
 
+def _folded(html: str) -> bytes | None:
+    """``html`` lower-cased as ASCII bytes, one byte per character (any other character becomes '?'),
+    so positions are unchanged: the tag and needle searches run there case-sensitively, on a byte
+    per character, without lower-casing the whole text. None when the text has a character of
+    _ODD_CASE, whose matching those searches would not reproduce."""
+    if not html.isascii() and any(c in html for c in _ODD_CASE):
+        return None
+    return html.encode("ascii", "replace").lower()
+
+
 def scan_html(html: str, *, max_links: int = 5000) -> HtmlScan:
     """Links, forms, scripts and images of an HTML document (bounded; never raises)."""
     scanner = _Scanner(max_links)
     head = html[:MAX_HTML_CHARS]
+    folded = _folded(head)
     try:
-        scanner.feed(head)
+        scanner.feed(head, folded)
     except (RecursionError, MemoryError, ValueError):  # a last guard; the scanner has no recursion
         scanner.scan.truncated = True
     scan = scanner.scan
-    low = head.lower()
-    # Jump with str.find (C speed) to each "url(" and "background", then match there.
+    # Jump with find (C speed) to each "url(" and "background" of the lower-cased text, then match there.
+    find = (lambda needle, start: folded.find(needle.encode(), start)) if folded is not None else head.lower().find
     for needle, rx, tag, attr in (("url(", _CSS_URL, "css", "url()"), ("background", _BACKGROUND, "html", "background")):
-        i = low.find(needle)
+        i = find(needle, 0)
         seen = 0
         while i != -1 and seen < 20_000:
             seen += 1
@@ -396,9 +429,9 @@ def scan_html(html: str, *, max_links: int = 5000) -> HtmlScan:
             if m is not None:
                 if scanner._add(m.group(1), tag, attr) is None and len(scan.links) >= max_links:
                     break
-                i = low.find(needle, m.end())
+                i = find(needle, m.end())
             else:
-                i = low.find(needle, i + len(needle))
+                i = find(needle, i + len(needle))
     scan.text_chars = len(head)
     if len(html) > MAX_HTML_CHARS:
         scan.truncated = True
