@@ -12,9 +12,10 @@ from html import unescape
 
 from mailsleuth.content.lexicon import MAX_TEXT
 from mailsleuth.model.message import Message, MimePart
+from mailsleuth.parse.links import strip_tags
 
 MAX_HTML = 4 * MAX_TEXT  # HTML read per part before its tags are stripped
-_TAG = re.compile(r"<[^<>]{0,4000}>")
+_MAX_TAG = 4000  # characters between '<' and '>' for a tag; a longer run is text
 _RAW_OPEN = re.compile(r"(?i)<(script|style)\b|<!--")
 _RAW_CLOSE = {"script": re.compile(r"(?i)</script\s*>"), "style": re.compile(r"(?i)</style\s*>"),
               "!--": re.compile(r"-->")}
@@ -38,8 +39,9 @@ def html_to_text(html: str) -> str:
             break
         pos = end.end()
     pieces.append(html[pos:])
-    text = _TAG.sub(" ", "".join(pieces))
+    text = strip_tags("".join(pieces), _MAX_TAG)
     return unescape(text) if "&" in text else text
+
 
 
 def body_text(msg: Message, limit: int = MAX_TEXT) -> tuple[str, bool]:
