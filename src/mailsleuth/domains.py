@@ -46,6 +46,7 @@ def to_ascii(name: str) -> str:
         return n
 
 
+@lru_cache(maxsize=8192)
 def is_ip(text: str) -> bool:
     t = text.strip().strip("[]")
     if ":" not in t and t.strip("0123456789."):
@@ -95,6 +96,7 @@ def is_subdomain(name: str, parent: str) -> bool:
     return n == p or n.endswith("." + p)
 
 
+@lru_cache(maxsize=8192)
 def ip_category(ip: str) -> str | None:
     """'private', 'loopback', 'link-local', 'reserved', 'multicast', 'unspecified', 'cgnat',
     'documentation' or None for a global address (or something that is not an IP)."""
