@@ -55,7 +55,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from mailsleuth.domains import ip_category, org_domain
+from mailsleuth.domains import ip_address_of, ip_category, org_domain
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.errors import DataError
 from mailsleuth.model.chain import ChainAnalysis, HopView, host_matches
@@ -145,17 +145,8 @@ class RelayFamily:
         return self._inbound.match(name)
 
     def owns_ip(self, ip: str | None) -> bool:
-        addr = _address(ip) if ip else None
+        addr = ip_address_of(ip) if ip else None
         return addr is not None and any(addr.version == n.version and addr in n for n in self.networks)
-
-
-@lru_cache(maxsize=8192)
-def _address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """ipaddress.ip_address(ip), or None when it is not one (parsed once per distinct string)."""
-    try:
-        return ipaddress.ip_address(ip)
-    except ValueError:
-        return None
 
 
 def _strs(body: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -237,7 +228,7 @@ _DIGITS = re.compile(r"\d{1,3}")
 
 
 def _embeds_ip(name: str, ip: str | None) -> bool:
-    addr = _address(ip) if ip else None
+    addr = ip_address_of(ip) if ip else None
     if not isinstance(addr, ipaddress.IPv4Address):
         return False
     octets = [int(x) for x in str(addr).split(".")]
@@ -337,7 +328,7 @@ def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress
 
 
 def _in_networks(ip: str | None, nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
-    addr = _address(ip) if ip and nets else None
+    addr = ip_address_of(ip) if ip and nets else None
     if addr is None:
         return False
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
+from mailsleuth.domains import ip_address_of
 from mailsleuth.model.hop import Hop
 
 MAX_CHARS = 8192  # a Received value longer than this is analysed (and kept) only up to here
@@ -131,10 +132,9 @@ def _literal_ip(text: str) -> str | None:
         t = t.split("%", 1)[0]
     if len(t) > 64 or not t:
         return None
-    try:
-        return str(ipaddress.ip_address(t))
-    except ValueError:
-        pass
+    addr = ip_address_of(t)
+    if addr is not None:
+        return str(addr)
     # a.b.c.d:port
     if t.count(":") == 1 and "." in t:
         head = t.split(":", 1)[0]
