@@ -46,15 +46,22 @@ def to_ascii(name: str) -> str:
         return n
 
 
+@lru_cache(maxsize=8192)
+def ip_address_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``ipaddress.ip_address(text)``, or None when ``text`` is not an address (no stripping);
+    parsed once per distinct string."""
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=8192)
 def is_ip(text: str) -> bool:
     t = text.strip().strip("[]")
     if ":" not in t and t.strip("0123456789."):
         return False  # neither IPv6 (has ':') nor dotted IPv4 (ASCII digits and dots only): most names
-    try:
-        ipaddress.ip_address(t)
-        return True
-    except ValueError:
-        return False
+    return ip_address_of(t) is not None
 
 
 @lru_cache(maxsize=65536)
@@ -95,12 +102,12 @@ def is_subdomain(name: str, parent: str) -> bool:
     return n == p or n.endswith("." + p)
 
 
+@lru_cache(maxsize=8192)
 def ip_category(ip: str) -> str | None:
     """'private', 'loopback', 'link-local', 'reserved', 'multicast', 'unspecified', 'cgnat',
     'documentation' or None for a global address (or something that is not an IP)."""
-    try:
-        addr = ipaddress.ip_address(ip.strip().strip("[]"))
-    except ValueError:
+    addr = ip_address_of(ip.strip().strip("[]"))
+    if addr is None:
         return None
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
@@ -112,7 +119,7 @@ def ip_category(ip: str) -> str | None:
         return "unspecified"
     if addr.is_multicast:
         return "multicast"
-    if isinstance(addr, ipaddress.IPv4Address) and addr in ipaddress.ip_network("100.64.0.0/10"):
+    if isinstance(addr, ipaddress.IPv4Address) and addr in _CGNAT:
         return "cgnat"
     for net in _DOC_NETS:
         if addr.version == net.version and addr in net:
@@ -124,6 +131,7 @@ def ip_category(ip: str) -> str | None:
     return None
 
 
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _DOC_NETS = tuple(ipaddress.ip_network(n) for n in (
     "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
 

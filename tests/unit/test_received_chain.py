@@ -8,10 +8,14 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from mailsleuth.checks.received import (
+    HostPatterns,
     _embeds_ip,
+    _stamp,
     dynamic_match,
     dynamic_patterns,
     family_of,
@@ -219,3 +223,22 @@ def test_host_patterns():
     assert host_matches("a.mail.example.com", "*.example.com") and not host_matches("example.com", "*.example.com")
     assert host_matches("MX.Example.COM.", "mx.example.com") and host_matches("mx07.example.com", "mx*.example.com")
     assert not host_matches(None, "*.example.com") and not host_matches("badexample.com", "*.example.com")
+
+
+_PATTERNS = ["*.example.com", "mx*.example.net", "MX.Example.ORG.", "*.ex?mple.com", "[ab].example.com",
+             "*.example.com[", "*.", "a.example.com", "*"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PATTERNS), max_size=5),
+       st.one_of(st.none(), st.sampled_from(["a.example.com", "example.com", "MX7.EXAMPLE.NET.", "mx.example.org",
+                                             "b.example.com", "x.exbmple.com", "a.example.com[", "", ".", "."]),
+                 st.text(alphabet="abmx.*?[]-EXAMPLE\u0130\u212a", max_size=20)))
+def test_host_pattern_set_matches_like_host_matches(patterns, name):
+    assert HostPatterns(patterns).match(name) == any(host_matches(name, p) for p in patterns)
+
+
+def test_hop_time_stamp_written_as_strftime_would():
+    for ts in (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC),
+               datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(1969, 12, 31, 23, 30)):
+        assert _stamp(ts) == ts.strftime("%Y-%m-%d %H:%M:%S UTC")

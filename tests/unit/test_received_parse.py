@@ -281,3 +281,41 @@ def test_never_raises_on_arbitrary_text(text):
 def test_never_raises_on_received_like_soup(parts):
     h = parse_received(" ".join(parts), 0)
     assert isinstance(h.raw, str)
+
+
+# --------------------------------------------------------------------------- fast paths agree with the general reading
+
+def test_case_insensitive_words_found_in_any_spelling():
+    # the cheap pre-checks before the case-insensitive expressions must not lose a spelling: upper
+    # case, and the non-ASCII letters IGNORECASE folds onto ASCII ones (U+017F reads as "s")
+    h = p("from x (HELO=mail.example.org) (Authenticated sender: a) (May Be Forged) by mx.example.com; "
+          "Mon, 2 Jan 2026 10:00:00 +0000")
+    assert (h.from_helo, h.authenticated, h.may_be_forged) == ("mail.example.org", True, True)
+    h = p("from mail.example.org (mail.example.org [192.0.2.10]) (using TL\u017fv1.2 with cipher C1) "
+          "by mx.example.com with ESMTP; Mon, 2 Jan 2026 10:00:00 +0000")
+    assert (h.tls_version, h.tls_cipher) == ("TLSv1.2", "C1")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["GMT", "UTC", "UT", "+0000", "-0800", "+0530", "-0000", "EST"]),
+       st.text(alphabet="aZ09 .,:;=@+-_<>\u00e9\t", max_size=230), st.booleans())
+def test_timestamp_with_named_zone_and_comment_reads_as_the_general_parser(zone, comment, weekday):
+    from mailsleuth.parse.received import _parse_timestamp_general
+
+    text = f"{'Fri, ' if weekday else ''}19 Dec 2025 17:58:39 {zone} ({comment})"
+    assert parse_timestamp(text) == _parse_timestamp_general(text)
+    if zone in ("GMT", "UTC", "UT") and len(comment) <= 200:
+        assert parse_timestamp(text) == utc(2025, 12, 19, 17, 58, 39)
+
+
+def test_comment_nesting_read_the_same_by_both_tokenizers():
+    # two levels: one pass of the regular expression; deeper or unbalanced: the character walk
+    for text in ("from a (b (c) d) by mx.example.com (e (f)) with ESMTP; Mon, 2 Jan 2026 10:00:00 +0000",
+                 "from a (b (c (d))) by mx.example.com (e) with ESMTP; Mon, 2 Jan 2026 10:00:00 +0000",
+                 "from a (b ((c)) by mx.example.com with ESMTP; Mon, 2 Jan 2026 10:00:00 +0000"):
+        h = p(text)
+        assert h.parsed and h.from_helo == "a"
+    assert p("from a (b (c) d) by mx.example.com; Mon, 2 Jan 2026 10:00:00 +0000").comments == ("b (c) d",)
+    assert p("from a (b (c (d))) by mx.example.com; Mon, 2 Jan 2026 10:00:00 +0000").comments == ("b (c (d))",)
+    assert p("from a (b ((c)) by mx.example.com; Mon, 2 Jan 2026 10:00:00 +0000").comments == (
+        "b ((c)) by mx.example.com",)

@@ -43,17 +43,19 @@ header and, if they carry an authserv-id, it is trusted (see ``ChainAnalysis.is_
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import itertools
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from mailsleuth.domains import ip_category, org_domain
+from mailsleuth.domains import ip_address_of, ip_category, org_domain
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.errors import DataError
 from mailsleuth.model.chain import ChainAnalysis, HopView, host_matches
@@ -89,6 +91,36 @@ CODES = (
 
 # --------------------------------------------------------------------------- knowledge (data files)
 
+class HostPatterns:
+    """``any(host_matches(name, p) for p in patterns)`` (mailsleuth.model.chain.host_matches, same
+    rules), with the patterns sorted once into exact names, ``*.suffix`` endings and other
+    shell-style patterns."""
+
+    __slots__ = ("_exact", "_globs", "_suffixes")
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        exact: set[str] = set()
+        suffixes: list[str] = []
+        globs: list[Callable[[str], re.Match[str] | None]] = []
+        for pattern in patterns:
+            p = pattern.lower().rstrip(".")
+            if p.startswith("*.") and "*" not in p[2:] and "?" not in p[2:]:
+                suffixes.append(p[1:])
+            elif "*" in p or "?" in p or "[" in p:
+                globs.append(re.compile(fnmatch.translate(p)).match)  # what fnmatch.fnmatchcase runs
+            else:
+                exact.add(p)
+        self._exact = frozenset(exact)
+        self._suffixes = tuple(suffixes)
+        self._globs = tuple(globs)
+
+    def match(self, name: str | None) -> bool:
+        if not name:
+            return False
+        n = name.lower().rstrip(".")
+        return n in self._exact or n.endswith(self._suffixes) or any(g(n) is not None for g in self._globs)
+
+
 @dataclass(frozen=True, slots=True)
 class RelayFamily:
     id: str
@@ -99,21 +131,22 @@ class RelayFamily:
     networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     authserv_ids: tuple[str, ...]
     examples: dict[str, tuple[str, ...]]
+    _hosts: HostPatterns = field(init=False, repr=False, compare=False)
+    _inbound: HostPatterns = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hosts", HostPatterns(self.hosts))
+        object.__setattr__(self, "_inbound", HostPatterns(self.inbound))
 
     def member(self, name: str | None) -> bool:
-        return bool(name) and any(host_matches(name, p) for p in self.hosts)
+        return self._hosts.match(name)
 
     def is_inbound(self, name: str | None) -> bool:
-        return bool(name) and any(host_matches(name, p) for p in self.inbound)
+        return self._inbound.match(name)
 
     def owns_ip(self, ip: str | None) -> bool:
-        if not ip:
-            return False
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            return False
-        return any(addr.version == n.version and addr in n for n in self.networks)
+        addr = ip_address_of(ip) if ip else None
+        return addr is not None and any(addr.version == n.version and addr in n for n in self.networks)
 
 
 def _strs(body: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -147,20 +180,19 @@ def relay_families() -> tuple[RelayFamily, ...]:
     return tuple(out)
 
 
-_FAMILY_MEMO: dict[str, RelayFamily | None] = {}
-
-
 def family_of(name: str | None) -> RelayFamily | None:
-    """The relay family a host name belongs to (memoised; bounded)."""
-    if not name or is_ip_literal(name):
+    """The relay family a host name belongs to."""
+    if not name:
+        return None
+    return _family_of(name)
+
+
+@lru_cache(maxsize=8192)
+def _family_of(name: str) -> RelayFamily | None:
+    if is_ip_literal(name):
         return None
     key = name.lower().rstrip(".")
-    if key in _FAMILY_MEMO:
-        return _FAMILY_MEMO[key]
-    found = next((f for f in relay_families() if f.member(key)), None)
-    if len(_FAMILY_MEMO) < 50_000:
-        _FAMILY_MEMO[key] = found
-    return found
+    return next((f for f in relay_families() if f.member(key)), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,12 +228,7 @@ _DIGITS = re.compile(r"\d{1,3}")
 
 
 def _embeds_ip(name: str, ip: str | None) -> bool:
-    if not ip:
-        return False
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
+    addr = ip_address_of(ip) if ip else None
     if not isinstance(addr, ipaddress.IPv4Address):
         return False
     octets = [int(x) for x in str(addr).split(".")]
@@ -244,12 +271,7 @@ def _is_local_name(name: str | None) -> bool:
 
 
 def _ip_cat(ip: str | None) -> str | None:
-    return _ip_cat_cached(ip) if ip else None
-
-
-@lru_cache(maxsize=8192)
-def _ip_cat_cached(ip: str) -> str | None:
-    return ip_category(ip)
+    return ip_category(ip) if ip else None
 
 
 def _client(hop: Hop) -> str:
@@ -263,16 +285,23 @@ def _client(hop: Hop) -> str:
     return " ".join(parts) if parts else "(no sending host recorded)"
 
 
+def _stamp(ts: datetime) -> str:
+    """``ts.strftime("%Y-%m-%d %H:%M:%S UTC")`` (the wall time as stored: UTC for parsed hops)."""
+    if ts.year < 1000:  # isoformat pads the year to four digits, strftime does not
+        return ts.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return ts.isoformat(" ", "seconds")[:19] + " UTC"
+
+
 def _hop_summary(v: HopView) -> str:
     h = v.hop
-    ts = h.timestamp.strftime("%Y-%m-%d %H:%M:%S UTC") if h.timestamp else "no time"
+    ts = _stamp(h.timestamp) if h.timestamp else "no time"
     return f"from {_client(h)} by {h.by_host or '?'} at {ts}"[:300]
 
 
-def _ev(v: HopView) -> list[Evidence]:
-    return [Evidence(kind=EvidenceKind.HEADER, ref=f"Received[{v.hop.header_index}]",
+def _hop_evidence(v: HopView) -> tuple[Evidence, Evidence]:
+    return (Evidence(kind=EvidenceKind.HEADER, ref=f"Received[{v.hop.header_index}]",
                      value=" ".join(v.hop.raw[:600].split())[:300]),
-            Evidence(kind=EvidenceKind.HOP, ref=f"hop {v.number}", value=_hop_summary(v))]
+            Evidence(kind=EvidenceKind.HOP, ref=f"hop {v.number}", value=_hop_summary(v)))
 
 
 def _duration(seconds: float) -> str:
@@ -299,11 +328,8 @@ def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress
 
 
 def _in_networks(ip: str | None, nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
-    if not ip or not nets:
-        return False
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
+    addr = ip_address_of(ip) if ip and nets else None
+    if addr is None:
         return False
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
@@ -509,12 +535,15 @@ def received_chain(ctx: Context) -> Outcome:
     return out
 
 
+_FLAT_COMMENT = re.compile(r"\([^()]*\)")
+
+
 def _block_first_ids(msg: Message, start: int, end: int) -> tuple[tuple[str, int], ...]:
     """For the boundary hop's own block (the headers just below its Received header, down to the
     next Received), the first Authentication-Results per authserv-id: receivers such as Gmail and
     Sendmail's milters write theirs there, closest to their Received header."""
     def ident(value: str) -> str:
-        head = re.sub(r"\([^()]*\)", " ", value.split(";", 1)[0]).strip().split()
+        head = _FLAT_COMMENT.sub(" ", value.split(";", 1)[0]).strip().split()
         return head[0].lower().rstrip(".") if head else ""
 
     # An id the receiver already used above its Received header is written there, not below.
@@ -532,12 +561,19 @@ def _findings(ctx: Context, chain: ChainAnalysis, views: list[HopView], bview: H
               date_ts: datetime | None, walk: _Walk) -> list[Finding]:
     f: list[Finding] = []
     counts: dict[str, int] = {}
+    evidence: dict[int, tuple[Evidence, Evidence]] = {}
 
-    def add(code: str, ev: list[Evidence], severity: Severity | None = None, **facts: Any) -> None:
+    def add(code: str, ev: Sequence[Evidence], severity: Severity | None = None, **facts: Any) -> None:
         if counts.get(code, 0) >= MAX_FINDINGS_PER_CODE:
             return
         counts[code] = counts.get(code, 0) + 1
         f.append(ctx.finding(code, ev, severity=severity, **facts))
+
+    def _ev(v: HopView) -> tuple[Evidence, Evidence]:  # a hop's evidence, built once per message
+        found = evidence.get(v.number)
+        if found is None:
+            found = evidence[v.number] = _hop_evidence(v)
+        return found
 
     bhop = bview.hop
     transit = chain.total_transit_s
@@ -653,14 +689,14 @@ def _continues(lower: Hop, upper: Hop) -> bool:
         return True
     if not (upper.from_helo or upper.from_ip or upper.from_rdns):
         return True
-    if _is_local_name(by) or any(_is_local_name(n) for n in _names(upper)):
+    names = _names(upper)
+    if _is_local_name(by) or any(n in _LOCAL_NAMES for n in names):
         return True
     if _ip_cat(upper.from_ip) in _INTERNAL_CATS or _ip_cat(lower.by_ip) in _INTERNAL_CATS:
         return True
     by_ip = lower.by_ip
     if by_ip and upper.from_ip and by_ip == upper.from_ip:
         return True
-    names = _names(upper)
     if not names:
         return True  # only an address on the upper side and no address for the lower host: unknown
     if is_ip_literal(by):

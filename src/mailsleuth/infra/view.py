@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from mailsleuth.domains import ip_category, is_ip, normalize, org_domain
 from mailsleuth.parse.addresses import message_addresses
@@ -28,6 +29,7 @@ _RDNS = re.compile(r"\(\s*([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\s*\[")
 _DKIM_D = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", re.I)
 _MSGID_HOST = re.compile(r"@([^>\s]+)>?\s*$")
 _HOSTNAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?$", re.I)
+_ENVELOPE_FROM = re.compile(r"envelope-from\s*<?([^\s<>@]+@[^\s<>;)]+)", re.I)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,10 +62,8 @@ class MessageView:
     used_artifacts: list[str] = field(default_factory=list)
 
     def add_domain(self, name: str | None, role: str) -> None:
-        if not name:
-            return
-        d = normalize(name)
-        if not d or is_ip(d) or "." not in d or not _HOSTNAME.match(d) or d.endswith(".local") or len(d) > 253:
+        d = valid_host(name)
+        if d is None or d.endswith(".local"):
             return
         roles = self.domains.get(d)
         if roles is None:
@@ -75,15 +75,30 @@ class MessageView:
 
 
 def valid_host(name: str | None) -> str | None:
-    if not name:
-        return None
+    """The normalised host name, or None when ``name`` is not one (an address, no dot ...)."""
+    return _valid_host(name) if name else None
+
+
+@lru_cache(maxsize=8192)
+def _valid_host(name: str) -> str | None:
     n = normalize(name)
     if not n or is_ip(n) or "." not in n or not _HOSTNAME.match(n) or len(n) > 253:
         return None
     return n
 
 
-def _parse_received(value: str, index: int) -> HopView:
+class _Hop(NamedTuple):
+    """What the view keeps of a hop (top first) until the client hop is known."""
+
+    header_index: int
+    helo: str | None
+    rdns: str | None
+    ip: str | None
+    by: str | None
+    timestamp: datetime | None
+
+
+def _parse_received(value: str, index: int) -> _Hop:
     text = " ".join(value.split())[:2000]
     by_m = _BY.search(text)
     from_part = text[: by_m.start()] if by_m else text
@@ -108,11 +123,10 @@ def _parse_received(value: str, index: int) -> HopView:
             ts = ts.astimezone(UTC) if ts.tzinfo else ts.replace(tzinfo=UTC)
         except (TypeError, ValueError, IndexError, OverflowError):
             ts = None
-    return HopView(pos=0, header_index=index, helo=helo, rdns=rdns, ip=ip,
-                   by=by_m.group(1).strip("[]") if by_m else None, timestamp=ts)
+    return _Hop(index, helo, rdns, ip, by_m.group(1).strip("[]") if by_m else None, ts)
 
 
-def _hops_from_artifact(chain: Any) -> list[HopView] | None:
+def _hops_from_artifact(chain: Any) -> list[_Hop] | None:
     views = getattr(chain, "hops", None)
     if not views:
         return None
@@ -120,10 +134,9 @@ def _hops_from_artifact(chain: Any) -> list[HopView] | None:
     try:
         for v in list(views)[:_MAX_HOPS]:
             hop = getattr(v, "hop", v)
-            out.append(HopView(pos=0, header_index=int(getattr(hop, "header_index", 0)),
-                               helo=getattr(hop, "from_helo", None), rdns=getattr(hop, "from_rdns", None),
-                               ip=getattr(hop, "from_ip", None), by=getattr(hop, "by_host", None),
-                               timestamp=getattr(hop, "timestamp", None)))
+            out.append(_Hop(int(getattr(hop, "header_index", 0)), getattr(hop, "from_helo", None),
+                            getattr(hop, "from_rdns", None), getattr(hop, "from_ip", None),
+                            getattr(hop, "by_host", None), getattr(hop, "timestamp", None)))
     except (TypeError, ValueError):
         return None
     return out
@@ -146,7 +159,7 @@ def _side_key(name: str | None) -> str | None:
     return f"platform:{p.id}" if p is not None else org_domain(h)
 
 
-def _find_client(top_first: list[HopView], client_ip: str | None) -> int | None:
+def _find_client(top_first: list[_Hop], client_ip: str | None) -> int | None:
     """Index (top first) of the hop at which the recipient's side took the mail."""
     if client_ip:
         for i, h in enumerate(top_first):
@@ -177,7 +190,7 @@ def build_view(ctx: Any) -> MessageView:
     view = MessageView()
     msg = ctx.message
     chain = ctx.artifact("received.chain")
-    top_first: list[HopView] | None = None
+    top_first: list[_Hop] | None = None
     client_ip = None
     if chain is not None:
         origin_first = _hops_from_artifact(chain)
@@ -233,7 +246,7 @@ def _identities(ctx: Any, view: MessageView) -> None:
     if not view.return_path_domain:
         # the envelope-from a receiving host wrote in its Received line
         for h in msg.get_all("Received")[:10]:
-            m = re.search(r"envelope-from\s*<?([^\s<>@]+@[^\s<>;)]+)", h.value, re.I)
+            m = _ENVELOPE_FROM.search(h.value)
             if m:
                 view.return_path_domain = valid_host(m.group(1).rsplit("@", 1)[1])
                 break
@@ -275,17 +288,6 @@ def _identities(ctx: Any, view: MessageView) -> None:
     view.link_domains = list(dict.fromkeys(x for x in (valid_host(n) for n in names) if x))[:20]
 
 
-_VIEWS: dict[int, tuple[Any, MessageView]] = {}
-
-
 def view_for(ctx: Any) -> MessageView:
     """build_view, computed once per message for the several infrastructure checks."""
-    key = id(ctx.message)
-    hit = _VIEWS.get(key)
-    if hit is not None and hit[0] is ctx.message:
-        return hit[1]
-    view = build_view(ctx)
-    if len(_VIEWS) >= 8:
-        _VIEWS.clear()
-    _VIEWS[key] = (ctx.message, view)
-    return view
+    return ctx.message.memo("infra.view", lambda: build_view(ctx))

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
+from mailsleuth.domains import ip_address_of
 from mailsleuth.model.hop import Hop
 
 MAX_CHARS = 8192  # a Received value longer than this is analysed (and kept) only up to here
@@ -131,10 +132,9 @@ def _literal_ip(text: str) -> str | None:
         t = t.split("%", 1)[0]
     if len(t) > 64 or not t:
         return None
-    try:
-        return str(ipaddress.ip_address(t))
-    except ValueError:
-        pass
+    addr = ip_address_of(t)
+    if addr is not None:
+        return str(addr)
     # a.b.c.d:port
     if t.count(":") == 1 and "." in t:
         head = t.split(":", 1)[0]
@@ -150,22 +150,29 @@ def is_ip_literal(word: str | None) -> bool:
     return literal_ip(word) is not None
 
 
-_FAST_TOK = re.compile(r"\((?:[^()]|\([^()]*\))*\)|[()]|[^\s()]+")
+# A comment nested at most two deep, a stray parenthesis, or a word. Possessive quantifiers: a
+# comment can only end where the greedy scan stops, so giving characters back never helps.
+_FAST_TOK = re.compile(r"\((?:[^()]++|\([^()]*+\))*+\)|[()]|[^\s()]+")
 
 
-def _tokenize(s: str) -> list[tuple[bool, str]]:
-    """(is_comment, text) tokens: words at depth 0 and balanced comments (content without the
-    outer parentheses). An unterminated comment runs to the end."""
+def _tokenize(s: str) -> list[str]:
+    """Words at depth 0 and balanced comments, the comments still in their outer parentheses
+    (a word never starts with one; :func:`_comment_text` gives a comment's content). An
+    unterminated comment runs to the end."""
     if "(" not in s and ")" not in s:
-        return [(False, w) for w in s.split()[:MAX_TOKENS]]
-    fast = _FAST_TOK.findall(s)
+        return s.split()[:MAX_TOKENS]
+    fast: list[str] = _FAST_TOK.findall(s)
     if len(fast) <= MAX_TOKENS and "(" not in fast and ")" not in fast:
-        # comments nested at most two deep: one linear pass of the regular expression
-        return [(True, t[1:-1].strip()) if t[0] == "(" else (False, t) for t in fast]
-    return _tokenize_slow(s)
+        return fast  # comments nested at most two deep: one linear pass of the regular expression
+    return [f"({text})" if is_comment else text for is_comment, text in _tokenize_slow(s)]
+
+
+def _comment_text(token: str) -> str:
+    return token[1:-1].strip()
 
 
 def _tokenize_slow(s: str) -> list[tuple[bool, str]]:
+    """(is_comment, text) tokens for comments nested deeper than the regular expression reads."""
     toks: list[tuple[bool, str]] = []
     depth = 0
     start = 0
@@ -189,9 +196,13 @@ def _tokenize_slow(s: str) -> list[tuple[bool, str]]:
     return toks
 
 
+_TLS_VERSION = re.compile(r"^(TLS|SSL)V?(\d(?:\.\d)?)$")
+
+
+@lru_cache(maxsize=256)
 def _tls_version(v: str) -> str:
     t = v.strip().upper().replace("_", ".")
-    m = re.match(r"^(TLS|SSL)V?(\d(?:\.\d)?)$", t)
+    m = _TLS_VERSION.match(t)
     if m:
         return f"{m.group(1)}v{m.group(2)}"
     return v.strip()
@@ -281,11 +292,13 @@ def _fallback_date(text: str) -> datetime | None:
     return None
 
 
-# The common RFC 5322 shape ("Mon, 2 Jan 2026 10:00:00 +0100 (CET)"), read without the general
-# parser; anything else (and "-0000", impossible dates, years out of range) takes the general path.
+# The common RFC 5322 shapes ("Mon, 2 Jan 2026 10:00:00 +0100 (CET)", "... 10:00:00 GMT (comment)"),
+# read without the general parser; anything else (and "-0000", impossible dates, years out of range)
+# takes the general path. The general path drops a comment of up to 200 characters without
+# parentheses and reads GMT, UT and UTC as +0000, as here.
 _DATE_FAST = re.compile(
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-    r"([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})(?: \([A-Za-z0-9 +:-]{0,40}\))?")
+    r"([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) (?:([+-])([0-9]{2})([0-9]{2})|GMT|UTC|UT)(?: \([^()]{0,200}+\))?")
 _FAST_MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 
@@ -296,16 +309,20 @@ def _fast_timestamp(text: str) -> datetime | None:
         return None
     day, mon, year, hh, mi, ss, sign, zh, zm = m.groups()
     y = int(year)
-    if not 1970 <= y <= 9998 or (sign == "-" and zh == "00" and zm == "00"):
+    if not 1970 <= y <= 9998:
         return None
-    off = int(zh) * 60 + int(zm)
-    if off >= 1440:  # beyond what a timezone can hold: the general path decides
-        return None
+    east = 0  # minutes east of UTC
+    if sign is not None:
+        east = int(zh) * 60 + int(zm)
+        if east >= 1440 or (sign == "-" and east == 0):  # too far for a timezone / "-0000": the general path decides
+            return None
+        if sign == "-":
+            east = -east
     try:  # the wall time must exist as written (same check as the general path)
         dt = datetime(y, _FAST_MONTHS[mon], int(day), int(hh), int(mi), int(ss), tzinfo=UTC)
     except ValueError:
         return None
-    return dt + timedelta(minutes=off) if sign == "-" else dt - timedelta(minutes=off)
+    return dt - timedelta(minutes=east) if east else dt
 
 
 def parse_timestamp(text: str | None) -> datetime | None:
@@ -314,7 +331,7 @@ def parse_timestamp(text: str | None) -> datetime | None:
     comments and trailing garbage. Never raises."""
     if not text:
         return None
-    if len(text) <= 80:
+    if len(text) <= MAX_DATE_CHARS:
         fast = _fast_timestamp(text)
         if fast is not None:
             return fast
@@ -374,6 +391,15 @@ def _split_date(s: str) -> tuple[str, str | None]:
     return s[:cut], s[cut:].strip()
 
 
+def _folded(text: str) -> str | None:
+    """``text`` lower-cased when it is ASCII, else None: a cheap pre-check for the case-insensitive
+    expressions, which look for ASCII words. In ASCII text they can only match where the
+    lower-cased text holds those words, so ``folded is None or "word" in folded`` may skip them;
+    in other text IGNORECASE also folds a few non-ASCII letters (U+017F, U+212A ...) onto ASCII
+    ones, so only the expression itself can tell."""
+    return text.lower() if text.isascii() else None
+
+
 def _from_part(words: list[str], comments: list[str]) -> tuple[str | None, str | None, str | None, bool]:
     """(helo, rdns, ip, may_be_forged) from the words and comments of a ``from`` clause."""
     first = words[0] if words else None
@@ -382,11 +408,12 @@ def _from_part(words: list[str], comments: list[str]) -> tuple[str | None, str |
     rdns: str | None = None
     forged = False
     for c in comments:
-        if helo_c is None:
+        folded = _folded(c)
+        if helo_c is None and (folded is None or "helo" in folded or "ehlo" in folded):
             mh = _HELO_RE.search(c)
             if mh:
                 helo_c = mh.group(1).rstrip(".")
-        if not forged and _FORGED_RE.search(c):
+        if not forged and (folded is None or "forged" in folded) and _FORGED_RE.search(c):
             forged = True
         if ip is None:
             ip, rdns_c = _tcp_info(c)
@@ -464,30 +491,41 @@ def parse_received(raw: str, header_index: int) -> Hop:
         return Hop(header_index=header_index, raw=kept, parsed=False)
 
 
-def _parse(kept: str, header_index: int) -> Hop:
-    s = _WS.sub(" ", kept).strip()
-    clauses_text, date_text = _split_date(s)
-    toks = _tokenize(clauses_text)
-    if date_text and "(" in date_text:
-        # comments after the date (time-zone names, Exim/Sendmail envelope-from) still count
-        for is_c, text in _tokenize(date_text):
-            if is_c:
-                toks.append((True, text))
+def _clauses(clauses_text: str, date_text: str | None) -> tuple[
+        dict[str, list[str]], dict[str, list[str]], list[str]]:
+    """(words per clause keyword, comments per clause keyword, all comments). Comments before the
+    first keyword are filed under ``""``; comments after the date (time-zone names, Exim/Sendmail
+    envelope-from) still count, filed under the last clause."""
     clauses: dict[str, list[str]] = {}
-    ccomments: dict[str, list[str]] = {}
+    words: list[str] = []  # words before the first keyword: not kept
     comments: list[str] = []
-    current = ""
-    for is_comment, text in toks:
-        if is_comment:
+    current_comments: list[str] = []
+    ccomments: dict[str, list[str]] = {"": current_comments}
+    for tok in _tokenize(clauses_text):
+        if tok[0] == "(":
+            text = _comment_text(tok)
             comments.append(text)
-            ccomments.setdefault(current, []).append(text)
+            current_comments.append(text)
             continue
-        low = text.lower()
+        low = tok.lower()
         if low in _KEYWORDS and low not in clauses:
-            current = low
-            clauses[low] = []
-            continue
-        clauses.setdefault(current, []).append(text)
+            words = clauses[low] = []
+            current_comments = ccomments[low] = []
+        else:
+            words.append(tok)
+    if date_text and "(" in date_text:
+        for tok in _tokenize(date_text):
+            if tok[0] == "(":
+                text = _comment_text(tok)
+                comments.append(text)
+                current_comments.append(text)
+    return clauses, ccomments, comments
+
+
+def _parse(kept: str, header_index: int) -> Hop:
+    s = " ".join(kept.split())  # the same white space as re's \s, runs collapsed, ends stripped
+    clauses_text, date_text = _split_date(s)
+    clauses, ccomments, comments = _clauses(clauses_text, date_text)
 
     helo = rdns = ip = None
     forged = False
@@ -510,7 +548,8 @@ def _parse(kept: str, header_index: int) -> Hop:
     tls_version = tls_cipher = None
     tls_bits = None
     for c in comments:
-        if not _TLS_HINT.search(c):
+        folded = _folded(c)
+        if (folded is not None and "tls" not in folded and "ssl" not in folded) or not _TLS_HINT.search(c):
             continue
         v, ci, b = _tls_from_comment(c)
         if v is not None or ci is not None:
@@ -536,7 +575,9 @@ def _parse(kept: str, header_index: int) -> Hop:
     hop_id = clauses["id"][0].strip("<>;,") if clauses.get("id") else None
     via = " ".join(clauses["via"][:4]) if clauses.get("via") else None
 
-    authenticated = bool(protocol in _AUTH_PROTOCOLS or (all_comments and _AUTH_RE.search(all_comments)))
+    folded_all = _folded(all_comments)
+    authenticated = bool(protocol in _AUTH_PROTOCOLS or (
+        all_comments and (folded_all is None or "auth" in folded_all) and _AUTH_RE.search(all_comments)))
     tls_summary = None
     if tls_version or tls_cipher:
         tls_summary = " ".join(x for x in (tls_version, tls_cipher, f"{tls_bits} bits" if tls_bits else None) if x)
@@ -552,6 +593,6 @@ def _parse(kept: str, header_index: int) -> Hop:
         from_helo=helo, from_rdns=rdns, from_ip=ip, by_host=by_host, via=via, protocol=protocol,
         tls=tls_summary, id=hop_id or None, for_addr=for_addr or None, envelope_from=envelope_from,
         timestamp=timestamp, timestamp_raw=date_text[:MAX_DATE_CHARS] if date_text else None,
-        comments=tuple(c[:300] for c in comments[:20]), authenticated=authenticated,
+        comments=tuple([c[:300] for c in comments[:20]]), authenticated=authenticated,
         by_ip=by_ip, tls_version=tls_version, tls_cipher=tls_cipher, tls_bits=tls_bits, may_be_forged=forged,
     )
