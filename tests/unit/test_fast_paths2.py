@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 
@@ -13,36 +13,57 @@ from mailsleuth.content import lexicon
 from mailsleuth.parse import addresses, message, received
 from mailsleuth.parse.message import ParseLimits
 
-# ---- lexicon._spaces: str.split() fast path vs the replace loop ----------------------------------
+# ---- lexicon._spaces: replace + one regex vs the replace loop; NFKC pre-replacements --------------
 
 _SPACE_CHARS = " \r\n\t\xa0\u3000\u200b\u2009\u202f\x0b\x0c\x1c\x1f\x85\u1680\u2000\u2005\u200a\u2028\u205f"
 
 
-def test_every_python_space_is_either_listed_or_sent_to_the_slow_path() -> None:
-    listed = set(lexicon._SPACES) | {" "}
-    for cp in range(sys.maxunicode + 1):
-        ch = chr(cp)
-        if ch.isspace() and ch not in listed:
-            assert lexicon._OTHER_SPACE.fullmatch(ch), hex(cp)
-    for ch in listed:  # the listed ones must not force the slow path
-        assert lexicon._OTHER_SPACE.search(ch) is None
+def _spaces_reference(s: str) -> str:
+    """The definition: every listed space becomes ' ', then runs of ' ' become one."""
+    for ch in lexicon._SPACES:
+        if ch in s:
+            s = s.replace(ch, " ")
+    while "  " in s:
+        s = s.replace("  ", " ")
+    return s
 
 
 @settings(max_examples=600)
 @given(st.text(alphabet=st.sampled_from(_SPACE_CHARS + "ab\u00e9\u4e2d.-"), max_size=60))
-def test_spaces_fast_path_equals_slow(text: str) -> None:
-    assert lexicon._spaces(text) == lexicon._spaces_slow(text)
+def test_spaces_equals_reference(text: str) -> None:
+    assert lexicon._spaces(text) == _spaces_reference(text)
 
 
 @given(st.text(max_size=80))
-def test_spaces_fast_path_equals_slow_any_text(text: str) -> None:
-    assert lexicon._spaces(text) == lexicon._spaces_slow(text)
+def test_spaces_equals_reference_any_text(text: str) -> None:
+    assert lexicon._spaces(text) == _spaces_reference(text)
 
 
 def test_spaces_examples() -> None:
-    for text in ("", " ", "  ", "\n", "a", " a ", "a\r\n\tb", "a\u200bb", "\u200b", "a\x0cb  c", "a \u2028 b"):
-        assert lexicon._spaces(text) == lexicon._spaces_slow(text)
+    for text in ("", " ", "  ", "\n", "a", " a ", "a\r\n\tb", "a\u200bb", "\u200b", "a\x0cb  c", "a \u2028 b",
+                 "a" + " " * 1000 + "b"):
+        assert lexicon._spaces(text) == _spaces_reference(text)
     assert lexicon._spaces("  pay\n\n now ") == " pay now "
+    assert lexicon._spaces("a\x0c\x0cb \u2028 c") == "a\x0c\x0cb \u2028 c"  # other white space is kept
+
+
+def test_pre_nfkc_replacements_are_their_own_nfkd_without_marks() -> None:
+    assert ("\xa0", " ") in lexicon._PRE_NFKC
+    for ch, rep in lexicon._PRE_NFKC:
+        assert unicodedata.normalize("NFKD", ch) == rep
+        assert not any(unicodedata.combining(c) for c in rep)
+
+
+_NFKC_ALPHABET = "".join(ch for ch, _ in lexicon._PRE_NFKC) + "a e\u0301\u0308\u0327\u1100\u1161\uac00\u00c5\u212b\uff21\U0001d400"
+
+
+@settings(max_examples=600)
+@given(st.text(alphabet=st.sampled_from(_NFKC_ALPHABET), max_size=30))
+def test_pre_nfkc_replacements_do_not_change_nfkc(text: str) -> None:
+    replaced = text
+    for ch, rep in lexicon._PRE_NFKC:
+        replaced = replaced.replace(ch, rep)
+    assert unicodedata.normalize("NFKC", replaced) == unicodedata.normalize("NFKC", text)
 
 
 # ---- received.parse_timestamp: RFC 5322 fast path vs the general reader ---------------------------

@@ -26,7 +26,7 @@ from mailsleuth.content.signals import (
 from mailsleuth.domains import has_known_suffix, org_domain
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.findings import Evidence, EvidenceKind
-from mailsleuth.parse.addresses import parse_addresses
+from mailsleuth.parse.addresses import message_addresses
 
 CODES = (
     "CONTENT_LURE_CREDENTIAL", "CONTENT_LURE_PAYMENT", "CONTENT_LURE_DELIVERY", "CONTENT_LURE_PRIZE",
@@ -70,7 +70,7 @@ def _recipients(ctx: Context) -> list[str]:
     out: list[str] = []
     for name in ("To", "Delivered-To", "X-Original-To"):
         for h in ctx.message.get_all(name)[:5]:
-            for a in parse_addresses(h.value)[:20]:
+            for a in message_addresses(ctx.message, h.value)[:20]:
                 if a.addr and "@" in a.addr and a.addr.lower() not in out:
                     out.append(a.addr.lower())
     return out[:20]
@@ -113,7 +113,7 @@ def content_lures(ctx: Context) -> Outcome:
     subject_h = msg.get("Subject")
     subject = (subject_h.value if subject_h else "")[:2000]
     from_h = msg.get("From")
-    addrs = parse_addresses(from_h.value) if from_h else []
+    addrs = message_addresses(msg, from_h.value) if from_h else ()
     sender = addrs[0] if addrs else None
     display = (sender.display_name if sender else "")[:500]
     from_domain = (sender.domain if sender else "") or ""

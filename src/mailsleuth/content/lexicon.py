@@ -22,7 +22,7 @@ from mailsleuth.errors import DataError
 
 _MARKS = re.compile("[\u0300-\u036f]+")
 _COMMON_MARKS = ("\u0301", "\u0300", "\u0302", "\u0308", "\u0303", "\u0327", "\u030a", "\u030c")
-_SPACES = ("\r", "\n", "\t", "\xa0", "\u3000", "\u200b", "\u2009", "\u202f")
+_SPACES = ("\r", "\n", "\t", "\xa0", "\u3000", "\u200b", "\u2009", "\u202f")  # and " "
 MAX_TEXT = 65536
 _PUNCT = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2013", "-"), ("\u2014", "-"),
           ("\u20ac", " "), ("\u2026", "..."))
@@ -50,59 +50,52 @@ def fold(text: str) -> str:
     and recomposed only when accented Latin letters or combining marks are present (seen cheaply in
     its UTF-8 bytes)."""
     if text.isascii():
-        s = text.lower()
-    else:
-        s = unicodedata.normalize("NFKC", text).lower()
-        for a, z in (*_PUNCT, ("\u00df", "ss")):
-            if a in s:
-                s = s.replace(a, z)
-        try:  # Latin-1 text (most Western European mail): one byte table strips the accents
-            return _spaces(s.encode("latin-1").translate(_LATIN1_FOLD).decode("latin-1"))
-        except UnicodeEncodeError:
-            pass
-        b = s.encode("utf-8", "replace")
-        if any(lead in b for lead in _LATIN_LEADS):
-            s = unicodedata.normalize("NFKD", s)
-            for m in _COMMON_MARKS:
-                if m in s:
-                    s = s.replace(m, "")
-            s = unicodedata.normalize("NFC", _MARKS.sub("", s))
+        return _spaces(text.lower())
+    for a, z in _PRE_NFKC:  # common compatibility characters: NFKC then has nothing left to do
+        if a in text:
+            text = text.replace(a, z)
+    s = unicodedata.normalize("NFKC", text).lower()
+    for a, z in (*_PUNCT, ("\u00df", "ss")):
+        if a in s:
+            s = s.replace(a, z)
+    try:  # Latin-1 text (most Western European mail): one byte table strips the accents
+        return _spaces(s.encode("latin-1").translate(_LATIN1_FOLD).decode("latin-1"))
+    except UnicodeEncodeError:
+        pass
+    b = s.encode("utf-8", "replace")
+    if any(lead in b for lead in _LATIN_LEADS):
+        s = unicodedata.normalize("NFKD", s)
+        for m in _COMMON_MARKS:
+            if m in s:
+                s = s.replace(m, "")
+        s = unicodedata.normalize("NFC", _MARKS.sub("", s))
     return _spaces(s)
 
 
-# White space that str.split() splits on but _SPACES does not list: when present, the slow path.
-_OTHER_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85\u1680\u2000-\u2008\u200a\u2028\u2029\u205f]")
+def _pre_nfkc(chars: str) -> tuple[tuple[str, str], ...]:
+    """(character, its NFKD form) for those of ``chars`` whose NFKD form holds no combining mark:
+    replacing such a character before NFKC cannot change the result (NFKC = compose(NFKD), and the
+    replacement neither reorders nor composes differently), and spares NFKC its slow path when it
+    was the only character that was not already normalised (no-break and thin spaces in HTML)."""
+    out = []
+    for ch in chars:
+        nfkd = unicodedata.normalize("NFKD", ch)
+        if nfkd != ch and not any(unicodedata.combining(c) for c in nfkd):
+            out.append((ch, nfkd))
+    return tuple(out)
+
+
+_PRE_NFKC = _pre_nfkc("\xa0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u2026\u2122")
+_DOUBLE_SPACE = re.compile("  ")  # found faster than with str.find when the text has many single spaces
+_SPACE_RUN = re.compile("  +")
 
 
 def _spaces(s: str) -> str:
-    """Every run of _SPACES characters and ' ' becomes one ' ' (ends kept as one ' ').
-
-    Fast path: once U+200B (not white space to Python) is a space, and no other character that
-    str.split() treats as white space is present, str.split() splits on exactly these runs."""
-    if "  " not in s and not any(ch in s for ch in _SPACES):
-        return s  # nothing to change (scans at C speed, cheaper than splitting)
-    if "\u200b" in s:
-        s = s.replace("\u200b", " ")
-    if _OTHER_SPACE.search(s) is not None:
-        return _spaces_slow(s)
-    words = s.split()
-    if not words:
-        return " " if s else ""
-    out = " ".join(words)
-    if s[0].isspace():
-        out = " " + out
-    if s[-1].isspace():
-        out += " "
-    return out
-
-
-def _spaces_slow(s: str) -> str:
+    """Every run of _SPACES characters and ' ' becomes one ' ' (ends kept as one ' ')."""
     for ch in _SPACES:
         if ch in s:
             s = s.replace(ch, " ")
-    while "  " in s:
-        s = s.replace("  ", " ")
-    return s
+    return _SPACE_RUN.sub(" ", s) if _DOUBLE_SPACE.search(s) else s
 
 
 def _wordish(ch: str) -> bool:
