@@ -152,10 +152,21 @@ def build_report(identities: list[Identity]) -> IdentityReport:
     )
 
 
+def _header_by_ref(msg: Message, ref: str) -> Header | None:
+    """The header a ref like ``From[0]`` names (refs are ``name[occurrence]``, unique per message)."""
+    name, sep, occ = ref.rpartition("[")
+    if sep and occ.endswith("]") and 0 < len(occ) <= 10 and occ[:-1].isdecimal():
+        same = msg.get_all(name)
+        i = int(occ[:-1])
+        if i < len(same) and same[i].ref == ref:
+            return same[i]
+    return next((h for h in msg.headers if h.ref == ref), None)  # not in that form: look at every header
+
+
 def _ev(msg: Message, ref: str) -> Evidence:
-    for h in msg.headers:
-        if h.ref == ref:
-            return Evidence(kind=EvidenceKind.HEADER, ref=ref, value=" ".join(h.value.split())[:300])
+    h = _header_by_ref(msg, ref)
+    if h is not None:
+        return Evidence(kind=EvidenceKind.HEADER, ref=ref, value=" ".join(h.value.split())[:300])
     return Evidence(kind=EvidenceKind.HEADER, ref=ref)
 
 
