@@ -29,6 +29,9 @@ CODES = (
 MAX_IDENTITIES = 200
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}")
 _ENVFROM = re.compile(r"envelope-from\s*<?([^\s<>;()]*)>?", re.I)
+# "envelope-from" in a raw value, allowing the CR and LF characters that unfolding removes: when this
+# finds nothing, _ENVFROM finds nothing in the unfolded value either (most Received lines lack it).
+_ENVFROM_RAW = re.compile("[\r\n]*".join(map(re.escape, "envelope-from")), re.I)
 _ANGLE = re.compile(r"<([^<>]{1,2000})>")
 _DKIM_D = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", re.I)
 _HOSTLIKE = re.compile(r"^[a-z0-9._-]+\.[a-z0-9-]{2,}$", re.I)
@@ -72,6 +75,8 @@ def collect_identities(msg: Message, chain: Any = None, auth: Any = None) -> lis
         addr = (m.group(1) if m else v).strip()
         out.append(_ident("return-path", addr or "<>", domain_of(addr) or None, h.ref))
     for h in msg.get_all("Received"):
+        if _ENVFROM_RAW.search(h.raw) is None:
+            continue
         for m in _ENVFROM.finditer(h.unfolded[:4000]):
             addr = m.group(1).strip()
             if addr:

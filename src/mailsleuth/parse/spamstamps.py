@@ -74,6 +74,9 @@ _RSPAMD_HEAD = re.compile(rf"^\s*(\S+?):\s*(True|False)\s*\[\s*({_NUM})\s*/\s*({
 _RSPAMD_SYM = re.compile(rf"([A-Z0-9_]+)\(({_NUM})\)(?:\[([^\]]*)\])?")
 _BARRA_LEVEL = re.compile(rf"\b(TAG_LEVEL|QUARANTINE_LEVEL|KILL_LEVEL)\s*=\s*({_NUM})", re.I)
 _BARRA_TESTS = re.compile(r"\btests\s*=\s*([A-Za-z0-9_,\s]*)", re.I)
+_REPORT_POINTS = re.compile(rf"\(\s*({_NUM})\s*points?,\s*({_NUM})\s*required")
+_SCANNED_AT = re.compile(r"\bat\s+([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+_PROOFPOINT_FIELD = re.compile(r"([A-Za-z_]+)=(\S+)")
 
 
 def _f(m: re.Match[str] | None) -> float | None:
@@ -230,7 +233,7 @@ def _spamassassin(g: _Group, explain: RuleExplainer) -> SpamStamp:
             fields["level"] = str(v.strip().count("*") or v.strip().count("+"))
         elif name == "x-spam-report":
             report = parse_report(h.raw)
-            m = re.search(rf"\(\s*({_NUM})\s*points?,\s*({_NUM})\s*required", v)
+            m = _REPORT_POINTS.search(v)
             if m:
                 score = score if score is not None else _float(m.group(1))
                 threshold = threshold if threshold is not None else _float(m.group(2))
@@ -258,7 +261,7 @@ def _spamassassin(g: _Group, explain: RuleExplainer) -> SpamStamp:
 def _antivirus(g: _Group) -> SpamStamp:
     h = g.headers[0]
     v = h.unfolded[:500]
-    m = re.search(r"\bat\s+([A-Za-z0-9.-]+\.[A-Za-z]{2,})", v)
+    m = _SCANNED_AT.search(v)
     return SpamStamp(vendor="antivirus", headers=tuple(x.ref for x in g.headers), header_index=h.index,
                      host=m.group(1) if m else None, fields={"scanned": v.strip()})
 
@@ -371,7 +374,7 @@ def _microsoft(g: _Group) -> SpamStamp:
 
 def _proofpoint(g: _Group) -> SpamStamp:
     h = g.headers[0]
-    fields = {k.lower(): v for k, v in re.findall(r"([A-Za-z_]+)=(\S+)", h.unfolded[:MAX_VALUE])[:60]}
+    fields = {k.lower(): v for k, v in _PROOFPOINT_FIELD.findall(h.unfolded[:MAX_VALUE])[:60]}
     rule = fields.get("rule", "").lower()
     is_spam = None if not rule else ("spam" in rule and not rule.startswith("notspam"))
     score = _float(fields.get("score", "")) if fields.get("score") else None
