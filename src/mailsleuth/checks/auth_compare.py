@@ -149,8 +149,7 @@ def compare(ctx: Context) -> Outcome:
     for c in claims:
         if c.method in by_method:
             by_method[c.method].append(c)
-    td = trusted_delivery(ctx)
-    state = _State(ctx=ctx, out=out, by_host=td.by_host)
+    state = _State(ctx=ctx, out=out)
     tables = [
         CompareTable(method="dkim", rows=tuple(_dkim_rows(state, by_method["dkim"], by_method["dmarc"]))),
         CompareTable(method="spf", rows=tuple(_simple_rows(state, "spf", by_method["spf"], "auth.verify.spf"))),
@@ -168,10 +167,17 @@ def compare(ctx: Context) -> Outcome:
 class _State:
     ctx: Context
     out: Outcome
-    by_host: str | None
     edits: EditAssessment | None = None
     dkim_explained: str = ""  # the DKIM explanation, reused for DMARC/ARC rows that follow from it
     emitted: set[tuple[str, str]] = field(default_factory=set)
+    _by_host: tuple[str | None] | None = None  # the trusted hop's by-host, once asked for
+
+    @property
+    def by_host(self) -> str | None:
+        """The host of the trusted delivery hop (looked up only when a DKIM failure needs explaining)."""
+        if self._by_host is None:
+            self._by_host = (trusted_delivery(self.ctx).by_host,)
+        return self._by_host[0]
 
     def emit(self, code: str, ev: list[Evidence], key: str = "", **facts: Any) -> None:
         if (code, key) in self.emitted or len(self.emitted) > 40:

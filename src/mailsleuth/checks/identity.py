@@ -29,6 +29,9 @@ CODES = (
 MAX_IDENTITIES = 200
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}")
 _ENVFROM = re.compile(r"envelope-from\s*<?([^\s<>;()]*)>?", re.I)
+# "envelope-from" in a raw value, allowing the CR and LF characters that unfolding removes: when this
+# finds nothing, _ENVFROM finds nothing in the unfolded value either (most Received lines lack it).
+_ENVFROM_RAW = re.compile("[\r\n]*".join(map(re.escape, "envelope-from")), re.I)
 _ANGLE = re.compile(r"<([^<>]{1,2000})>")
 _DKIM_D = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", re.I)
 _HOSTLIKE = re.compile(r"^[a-z0-9._-]+\.[a-z0-9-]{2,}$", re.I)
@@ -72,6 +75,8 @@ def collect_identities(msg: Message, chain: Any = None, auth: Any = None) -> lis
         addr = (m.group(1) if m else v).strip()
         out.append(_ident("return-path", addr or "<>", domain_of(addr) or None, h.ref))
     for h in msg.get_all("Received"):
+        if _ENVFROM_RAW.search(h.raw) is None:
+            continue
         for m in _ENVFROM.finditer(h.unfolded[:4000]):
             addr = m.group(1).strip()
             if addr:
@@ -152,10 +157,21 @@ def build_report(identities: list[Identity]) -> IdentityReport:
     )
 
 
+def _header_by_ref(msg: Message, ref: str) -> Header | None:
+    """The header a ref like ``From[0]`` names (refs are ``name[occurrence]``, unique per message)."""
+    name, sep, occ = ref.rpartition("[")
+    if sep and occ.endswith("]") and 0 < len(occ) <= 10 and occ[:-1].isdecimal():
+        same = msg.get_all(name)
+        i = int(occ[:-1])
+        if i < len(same) and same[i].ref == ref:
+            return same[i]
+    return next((h for h in msg.headers if h.ref == ref), None)  # not in that form: look at every header
+
+
 def _ev(msg: Message, ref: str) -> Evidence:
-    for h in msg.headers:
-        if h.ref == ref:
-            return Evidence(kind=EvidenceKind.HEADER, ref=ref, value=" ".join(h.value.split())[:300])
+    h = _header_by_ref(msg, ref)
+    if h is not None:
+        return Evidence(kind=EvidenceKind.HEADER, ref=ref, value=" ".join(h.value.split())[:300])
     return Evidence(kind=EvidenceKind.HEADER, ref=ref)
 
 

@@ -9,7 +9,6 @@ server from below the boundary, which is a forgery.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
@@ -24,8 +23,9 @@ from mailsleuth.model.auth import (
     ReportedResult,
 )
 from mailsleuth.model.findings import Evidence, EvidenceKind
+from mailsleuth.model.message import Header, Message
 from mailsleuth.parse.addresses import domain_of, message_addresses
-from mailsleuth.parse.authres import AUTH_HEADER_NAMES, NO_AUTHSERV_ID, is_copy, parse_auth_header
+from mailsleuth.parse.authres import AUTH_HEADER_NAMES, NO_AUTHSERV_ID, TrustTest, is_copy, parse_auth_header
 
 CODES = (
     "AUTH_REPORTED_DKIM_PASS", "AUTH_REPORTED_SPF_PASS", "AUTH_REPORTED_DMARC_PASS", "AUTH_REPORTED_ARC_PASS",
@@ -88,13 +88,19 @@ def _policy(r: ReportedResult) -> str | None:
     return action.lower() if action else None
 
 
-def _trusted(chain: Any, ra: ReportedAuth) -> bool:
-    if chain is None or is_copy(ra.header_name):
-        return False
-    try:
-        return bool(chain.is_trusted_header(ra.header_index, ra.authserv_id))
-    except Exception:
-        return False
+def _trust_test(chain: Any, header_index: int) -> TrustTest | None:
+    """Whether the chain puts the header at ``header_index`` with a given authserv-id on the
+    recipient's side (None without a chain: nothing is trusted)."""
+    if chain is None:
+        return None
+
+    def trusted(authserv_id: str | None) -> bool:
+        try:
+            return bool(chain.is_trusted_header(header_index, authserv_id))
+        except Exception:
+            return False
+
+    return trusted
 
 
 def _trusted_ids(chain: Any) -> tuple[str, ...]:
@@ -157,22 +163,31 @@ def _line(c: AuthClaim) -> str:
     return f"{what} (by {c.by or 'an unnamed receiver'}, {c.header})"
 
 
+def _auth_headers(msg: Message) -> list[Header]:
+    """The message's authentication headers (every name parse_auth_header reads), top first."""
+    found = [h for name in AUTH_HEADER_NAMES for h in msg.get_all(name)]
+    found.sort(key=_header_index)
+    return found
+
+
+def _header_index(h: Header) -> int:
+    return h.index
+
+
 def collect(ctx: Context) -> tuple[list[ReportedAuth], list[AuthClaim], list[str]]:
     chain = ctx.artifact("received.chain")
     trusted_ids = set(_trusted_ids(chain))
     headers: list[ReportedAuth] = []
     claims: list[AuthClaim] = []
     forged: list[str] = []
-    for h in ctx.message.headers:
-        if h.lname not in AUTH_HEADER_NAMES:
-            continue
-        ra = parse_auth_header(h)
+    for h in _auth_headers(ctx.message):
+        copy = is_copy(h.name)
+        ra = parse_auth_header(h, trust=None if copy else _trust_test(chain, h.index))
         if ra is None:
             continue
-        trusted = _trusted(chain, ra)
-        ra = dataclasses.replace(ra, trusted=trusted)
+        trusted = ra.trusted
         headers.append(ra)
-        if (not trusted and not is_copy(ra.header_name) and ra.authserv_id and _own_id(ra.authserv_id, trusted_ids)
+        if (not trusted and not copy and ra.authserv_id and _own_id(ra.authserv_id, trusted_ids)
                 and _looks_forged(ctx, chain, ra.header_index, trusted_ids)):
             forged.append(ra.ref)
         for r in ra.results:
@@ -222,7 +237,16 @@ def reported_auth(ctx: Context) -> Outcome:
     out = Outcome()
     headers, claims, forged = collect(ctx)
     chain = ctx.artifact("received.chain")
+    trusted_ids = _trusted_ids(chain)
     by_ref = {ra.ref: ra for ra in headers}
+    evidence: dict[str, Evidence] = {}  # one Evidence per header, however many findings cite it
+
+    def ev_of(ra: ReportedAuth) -> Evidence:
+        ev = evidence.get(ra.ref)
+        if ev is None:
+            ev = evidence[ra.ref] = _ev(ra)
+        return ev
+
     seen: set[tuple[str, str, str | None]] = set()
     counts: dict[str, int] = {}
     from_addrs = message_addresses(ctx.message, ctx.message.value("From"))
@@ -246,7 +270,7 @@ def reported_auth(ctx: Context) -> Outcome:
         facts = dict(method=c.method, result=c.result_raw or c.result.value, domain=c.domain or "(no domain named)",
                      by=c.by or f"the receiver that wrote {c.header}", header=c.header, subject=c.subject,
                      reason=c.reason or "; ".join(c.comments)[:200])
-        ev = [_ev(ra)]
+        ev = [ev_of(ra)]
         res = c.result
         if res is AuthResultValue.PASS:
             emit(_PASS_CODES.get(c.method, "AUTH_REPORTED_OTHER_PASS"), ev, **facts)
@@ -277,16 +301,16 @@ def reported_auth(ctx: Context) -> Outcome:
                 if item not in results:
                     results.append(item)
         copy = all(is_copy(ra.header_name) for ra in group)
-        emit("AUTH_REPORTED_UNTRUSTED_CLAIM", [_ev(ra) for ra in group[:4]], by=who, count=len(group),
+        emit("AUTH_REPORTED_UNTRUSTED_CLAIM", [ev_of(ra) for ra in group[:4]], by=who, count=len(group),
              results=", ".join(results[:12]) or "no results",
              where="copies of an earlier system's results" if copy else "written outside the trust boundary")
     for ref in forged:
         ra = by_ref[ref]
-        emit("AUTH_REPORTED_FORGED_HEADER", [_ev(ra)], by=ra.authserv_id, header=ref,
+        emit("AUTH_REPORTED_FORGED_HEADER", [ev_of(ra)], by=ra.authserv_id, header=ref,
              results=", ".join(f"{r.method}={r.result_raw}" for r in ra.results[:8]) or "no results")
     for method, dom, passes, fails in _conflicts(claims)[:MAX_FINDINGS_PER_KIND]:
         refs = sorted({c.header for c in passes + fails})
-        emit("AUTH_REPORTED_CONFLICT", [_ev(by_ref[r]) for r in refs[:4]], method=method, domain=dom,
+        emit("AUTH_REPORTED_CONFLICT", [ev_of(by_ref[r]) for r in refs[:4]], method=method, domain=dom,
              passed_by=", ".join(sorted({(c.by or c.header) + ("" if c.trusted else " (untrusted)") for c in passes})),
              failed_by=", ".join(sorted({(c.by or c.header) + ("" if c.trusted else " (untrusted)") for c in fails})),
              both_trusted=any(c.trusted for c in passes) and any(c.trusted for c in fails))
@@ -294,11 +318,11 @@ def reported_auth(ctx: Context) -> Outcome:
         # Microsoft 365 omits the authserv-id in every header it writes: routine, kept in the artifact only.
         errs = [e for e in ra.parse_errors if not e.startswith(NO_AUTHSERV_ID)]
         if errs:
-            emit("AUTH_REPORTED_PARSE_ERROR", [_ev(ra)], header=ra.ref, error="; ".join(errs[:3])[:300])
+            emit("AUTH_REPORTED_PARSE_ERROR", [ev_of(ra)], header=ra.ref, error="; ".join(errs[:3])[:300])
     if not any(ra.trusted for ra in headers):
         out.findings.append(ctx.finding(
             "AUTH_REPORTED_NO_TRUSTED", [], count=len(headers),
-            ids=", ".join(_trusted_ids(chain)) or "none configured"))
+            ids=", ".join(trusted_ids) or "none configured"))
     out.artifact = ReportedAuthReport(headers=tuple(headers), claims=tuple(claims), methods=summarise(claims),
-                                      trusted_authserv_ids=_trusted_ids(chain), forged=tuple(forged))
+                                      trusted_authserv_ids=trusted_ids, forged=tuple(forged))
     return out

@@ -11,8 +11,9 @@ from typing import Any
 
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.findings import Evidence, EvidenceKind
+from mailsleuth.model.message import Header
 from mailsleuth.model.spam import MeaningSource, SpamRule, SpamStamp, SpamStampsReport
-from mailsleuth.parse.spamstamps import load_field_meanings, load_rulebook, parse_stamps
+from mailsleuth.parse.spamstamps import load_field_meanings, load_rulebook, parse_stamps, stamp_headers
 
 CODES = (
     "SPAM_FILTER_SAYS_SPAM", "SPAM_FILTER_NOT_SPAM", "SPAM_FILTER_LOW_SCORE", "SPAM_FILTER_URIBL",
@@ -52,25 +53,42 @@ def _names(rules: list[SpamRule]) -> str:
     return ", ".join(f"{r.name}" + (f" ({_fmt(r.score)})" if r.score is not None else "") for r in rules[:8])
 
 
-def explain_fields(stamp: SpamStamp) -> SpamStamp:
+def _explained(stamp: SpamStamp) -> dict[str, str]:
+    """Plain meanings of the stamp's field values that the data knows."""
     meanings = load_field_meanings()
     explained = {}
     for k, v in stamp.fields.items():
         table = meanings.get(k.upper())
-        if table and v.strip().upper() in table:
-            explained[k] = table[v.strip().upper()]
+        if table:
+            value = v.strip().upper()
+            if value in table:
+                explained[k] = table[value]
+    return explained
+
+
+def explain_fields(stamp: SpamStamp) -> SpamStamp:
+    explained = _explained(stamp)
     return dataclasses.replace(stamp, explained=explained) if explained else stamp
 
 
-def analyse(ctx: Context) -> SpamStampsReport:
+def analyse(ctx: Context, headers: list[Header] | None = None) -> SpamStampsReport:
+    """``headers``: the message's stamp headers when the caller already has them (stamp_headers)."""
     rules_dir = ctx.config.spamassassin_rules_dir
     book = load_rulebook(rules_dir)
     chain = ctx.artifact("received.chain")
     stamps = []
     rspamd = load_rulebook(None, "rspamd")
-    for s in parse_stamps(ctx.message.headers, explain=book.explain, explainers={"rspamd": rspamd.explain}):
-        s = explain_fields(s)
-        stamps.append(dataclasses.replace(s, trusted=_trusted(chain, s)))
+    if headers is None:
+        headers = stamp_headers(ctx.message)
+    for s in parse_stamps(headers, explain=book.explain, explainers={"rspamd": rspamd.explain}):
+        # One copy with the field meanings and the trust decision (none when both keep their defaults).
+        changes: dict[str, Any] = {}
+        explained = _explained(s)
+        if explained:
+            changes["explained"] = explained
+        if _trusted(chain, s):
+            changes["trusted"] = True
+        stamps.append(dataclasses.replace(s, **changes) if changes else s)
     sources: dict[str, int] = {}
     for s in stamps:
         for r in s.rules:
@@ -82,12 +100,13 @@ def analyse(ctx: Context) -> SpamStampsReport:
 @check("spam.stamps", title="Spam-filter stamps", codes=CODES, depends=("received.chain",))
 def spam_stamps(ctx: Context) -> Outcome:
     out = Outcome()
-    report = analyse(ctx)
+    headers = stamp_headers(ctx.message)
+    report = analyse(ctx, headers)
     if not report.stamps:
         out.artifact = report
         return out
     refs = {r for s in report.stamps for r in s.headers}
-    raw = {h.ref: " ".join(h.unfolded.split()) for h in ctx.message.headers if h.ref in refs}
+    raw = {ref: " ".join(h.unfolded.split()) for h in headers if (ref := h.ref) in refs}
     for s in report.stamps:
         vendor = _VENDOR_NAMES.get(s.vendor, s.vendor)
         ev = _ev(s, raw)

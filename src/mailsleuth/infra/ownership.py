@@ -123,8 +123,11 @@ def build_ownership(view: MessageView, enrichment: Enrichment | None, platforms:
     on_behalf = None
     if view.dkim_domains:
         parts = []
-        for d in view.dkim_domains[:3]:
+        signer_platform = None
+        for i, d in enumerate(view.dkim_domains[:3]):
             plat = platform_for_domain("dkim", d)
+            if i == 0:
+                signer_platform = plat  # d is the signer
             if plat is not None:
                 parts.append(f"{d} (the platform {plat.name}'s own signing domain)")
             elif from_dom and same_org(d, from_dom):
@@ -135,7 +138,7 @@ def build_ownership(view: MessageView, enrichment: Enrichment | None, platforms:
                     on_behalf = org_domain(d) or d
         stmts.append(Statement(text=f"The signature is by {_join(parts)}.",
                                evidence=tuple(f"DKIM-Signature d={d}" for d in view.dkim_domains[:3])))
-        signer_is_platform = signer is not None and platform_for_domain("dkim", signer) is not None
+        signer_is_platform = signer_platform is not None
         if on_behalf is None and from_org and not signer_is_platform and signer_org == from_org:
             on_behalf = from_org
     # 4. bounces

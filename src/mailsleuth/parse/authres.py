@@ -16,7 +16,9 @@ Departures from a strict RFC 8601 reader, on purpose:
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 from mailsleuth.model.auth import AuthProperty, AuthResultValue, ReportedAuth, ReportedResult
 from mailsleuth.model.message import Header
@@ -46,6 +48,9 @@ KNOWN_METHODS = frozenset({
 
 _WS = " \t\r\n"
 NO_AUTHSERV_ID = "no authserv-id"
+
+# Decides ``ReportedAuth.trusted`` from the authserv-id (or Received-SPF receiver) once it is read.
+TrustTest = Callable[[str | None], bool]
 
 
 _WS_RUN = re.compile(r"[ \t\r\n]*")
@@ -177,6 +182,8 @@ class _Reader:
 
 
 _KEY_STOPS = _WS + ';()"=./'
+_INSTANCE_START = re.compile(r"i\s*=\s*\d")
+_INSTANCE = re.compile(r"i\s*=\s*(\d{1,4})\s*;?")
 _RESULT_STOPS = _WS + ';()"='
 
 
@@ -195,6 +202,77 @@ def _looks_like_resinfo(r: _Reader) -> bool:
     del r.comments[save[1]:]
     del r.errors[save[2]:]
     return ok
+
+
+# --- fast path -------------------------------------------------------------------------------
+# Most results have the plain shape ``; method=result ptype.prop=value ...`` with simple comments and
+# simple quoted values. One compiled pattern reads such a result whole; anything else (a nested
+# comment, a quoted-pair, an unclosed quote, a missing value, a missing ';', ...) fails the pattern
+# and the careful reader above takes that result instead. Every quantifier is possessive, so the
+# pattern reads tokens exactly as _Reader.word does (longest run) and never re-splits them.
+_CFWS = r"(?:[ \t\r\n]++|\([^()\\]*+\))*+"
+_KEY = r'[^ \t\r\n;()"=./]++'
+_VALUE = r'(?:"[^"\\]*+"|[^ \t\r\n;()"]*+)'
+_PROP = rf"{_CFWS}(?P<key>{_KEY}){_CFWS}(?:\.{_CFWS}(?P<name>{_KEY}){_CFWS})?={_CFWS}(?P<value>{_VALUE})"
+_FAST_RESINFO = re.compile(
+    rf"{_CFWS}(?P<semi>;{_CFWS})?"
+    rf"(?P<method>{_KEY}){_CFWS}(?:/{_CFWS}(?P<version>{_KEY})?{_CFWS})?={_CFWS}"
+    rf'(?P<result>[^ \t\r\n;()"=]++)'
+    rf"(?P<props>(?:{_PROP})*+){_CFWS}(?=;|\Z)"
+)
+_FAST_PROP = re.compile(_PROP)
+# The authserv-id (no "=" in it, so it cannot be a result) and an optional version, up to the ';'.
+_FAST_HEAD = re.compile(rf'(?P<id>[^ \t\r\n;()"=]++){_CFWS}(?:(?P<version>\d++){_CFWS})?(?=;)')
+_COMMENT_OR_QUOTED = re.compile(r'("[^"]*+")|\(([^()]*+)\)')
+_COMMENT = re.compile(r"\(([^()]*+)\)")
+
+
+@functools.lru_cache(maxsize=256)
+def _result_value(text: str) -> AuthResultValue:
+    return AuthResultValue.parse(text)
+
+
+def _fast_resinfo(r: _Reader, semicolon_optional: bool) -> ReportedResult | None:
+    """The next ``[;] method=result props`` in the plain shape, read at once; None when the careful
+    reader must take it (``r`` is then unchanged). Without ``semicolon_optional`` the ';' is required."""
+    m = _FAST_RESINFO.match(r.s, r.i)
+    if m is None or (m["semi"] is None and not semicolon_optional):
+        return None
+    method = m["method"].lower()
+    reason: str | None = None
+    props: list[AuthProperty] = []
+    for key, name, value in _FAST_PROP.findall(r.s, m.start("props"), m.end("props")):
+        if value.startswith('"'):
+            value = value[1:-1]
+        lkey = key.lower()
+        if name:  # the name group never matches empty: "" means no ptype
+            props.append(AuthProperty(ptype=lkey, name=name.lower(), value=value))
+        elif lkey in KNOWN_METHODS and lkey != method:
+            return None  # probably a missing ';': the careful reader notes it
+        elif lkey == "reason" and reason is None:
+            reason = value
+        else:
+            props.append(AuthProperty(ptype="", name=lkey, value=value))
+    if len(props) >= MAX_PROPERTIES:
+        return None
+    start, end = m.start("method"), m.end()
+    comments: tuple[str, ...] = ()
+    if r.s.find("(", start, end) >= 0:
+        comments = _comments_in(r.s, start, end)
+    r.i = end
+    result_raw = m["result"]
+    return ReportedResult(
+        method=method, method_version=m["version"], result=_result_value(result_raw), result_raw=result_raw,
+        reason=reason, properties=tuple(props), comments=comments,
+    )
+
+
+def _comments_in(s: str, start: int, end: int) -> tuple[str, ...]:
+    """The simple comments in a span already matched by _FAST_RESINFO, white space collapsed as
+    _Reader._comment does (quoted values, which may hold parentheses, are stepped over)."""
+    if s.find('"', start, end) < 0:
+        return tuple(" ".join(c.split()) for c in _COMMENT.findall(s, start, end))
+    return tuple(" ".join(c.split()) for quoted, c in _COMMENT_OR_QUOTED.findall(s, start, end) if not quoted)
 
 
 def _read_resinfo(r: _Reader) -> ReportedResult | None:
@@ -259,16 +337,17 @@ def _read_resinfo(r: _Reader) -> ReportedResult | None:
                 r.i += 1  # always make progress
             r.errors.append(f"stray text {stray[:60]!r} after {method}={result_raw}")
     return ReportedResult(
-        method=method, method_version=version, result=AuthResultValue.parse(result_raw), result_raw=result_raw,
+        method=method, method_version=version, result=_result_value(result_raw), result_raw=result_raw,
         reason=reason, properties=tuple(props), comments=tuple(r.comments[first_comment:]),
     )
 
 
-def parse_ar_value(value: str, *, arc: bool = False) -> tuple[str | None, str | None, int | None,
-                                                                 tuple[ReportedResult, ...], tuple[str, ...], bool]:
+def parse_ar_value(value: str, *, arc: bool = False, fast: bool = True) -> tuple[
+        str | None, str | None, int | None, tuple[ReportedResult, ...], tuple[str, ...], bool]:
     """Parse the value of an Authentication-Results-like field.
 
     Returns ``(authserv_id, version, arc_instance, results, errors, none_result)``. Never raises.
+    ``fast=False`` reads every result with the careful reader only (the tests compare the two).
     """
     text = value[:MAX_VALUE_CHARS]
     r = _Reader(text)
@@ -277,17 +356,21 @@ def parse_ar_value(value: str, *, arc: bool = False) -> tuple[str | None, str | 
         errors.append(f"value longer than {MAX_VALUE_CHARS} characters was cut")
     instance: int | None = None
     r.skip_cfws()
-    if arc or re.match(r"i\s*=\s*\d", text[r.i:r.i + 20]):
-        m = re.match(r"i\s*=\s*(\d{1,4})\s*;?", text[r.i:])
+    if arc or _INSTANCE_START.match(text, r.i, r.i + 20):
+        m = _INSTANCE.match(text, r.i)
         if m:
             instance = int(m.group(1))
-            r.i += m.end()
+            r.i = m.end()
         elif arc:
             errors.append("no i= instance tag")
     r.skip_cfws()
     authserv_id: str | None = None
     version: str | None = None
-    if _looks_like_resinfo(r):
+    head = _FAST_HEAD.match(text, r.i) if fast else None
+    if head is not None:
+        authserv_id, version = head["id"], head["version"]
+        r.i = head.end()
+    elif _looks_like_resinfo(r):
         errors.append(NO_AUTHSERV_ID + " (the field starts with a result)")
     else:
         authserv_id = r.value() or None
@@ -304,6 +387,11 @@ def parse_ar_value(value: str, *, arc: bool = False) -> tuple[str | None, str | 
     guard = 0
     while not r.at_end() and len(results) < MAX_RESULTS and guard < 4 * MAX_RESULTS:
         guard += 1
+        quick = _fast_resinfo(r, first or bool(results)) if fast else None
+        if quick is not None:
+            first = False
+            results.append(quick)
+            continue
         r.skip_cfws()
         if r.at_end():
             break
@@ -341,8 +429,10 @@ def parse_ar_value(value: str, *, arc: bool = False) -> tuple[str | None, str | 
 
 
 def parse_authentication_results(value: str, *, header_name: str = "Authentication-Results", header_index: int = 0,
-                                 occurrence: int = 0, raw: str | None = None) -> ReportedAuth:
-    """One A-R-like header (A-R, ARC-A-R, vendor copies) as a ReportedAuth (untrusted until the check says)."""
+                                 occurrence: int = 0, raw: str | None = None,
+                                 trust: TrustTest | None = None) -> ReportedAuth:
+    """One A-R-like header (A-R, ARC-A-R, vendor copies) as a ReportedAuth, untrusted unless ``trust``
+    says otherwise for its authserv-id."""
     arc = header_name.lower() == "arc-authentication-results"
     try:
         authserv_id, version, instance, results, errors, _none = parse_ar_value(value, arc=arc)
@@ -351,7 +441,7 @@ def parse_authentication_results(value: str, *, header_name: str = "Authenticati
     return ReportedAuth(
         header_name=header_name, header_index=header_index, occurrence=occurrence, authserv_id=authserv_id,
         results=results, raw=(raw if raw is not None else value)[:4000], arc_instance=instance, version=version,
-        parse_errors=errors,
+        parse_errors=errors, trusted=trust is not None and trust(authserv_id),
     )
 
 
@@ -365,7 +455,7 @@ _SPF_WORDS = {"pass", "fail", "softfail", "neutral", "none", "temperror", "perme
 
 
 def parse_received_spf(value: str, *, header_index: int = 0, occurrence: int = 0,
-                       raw: str | None = None) -> ReportedAuth:
+                       raw: str | None = None, trust: TrustTest | None = None) -> ReportedAuth:
     """Received-SPF in the RFC 7208 form and the common variants (``spf-pass``, ``Pass (mailfrom)``,
     Microsoft's ``Pass (protection.outlook.com: domain of ...) receiver=...; client-ip=...``)."""
     text = value[:MAX_VALUE_CHARS]
@@ -413,23 +503,24 @@ def parse_received_spf(value: str, *, header_index: int = 0, occurrence: int = 0
         props.append(AuthProperty(ptype="smtp", name="mailfrom", value=mailfrom))
     if kv.get("helo"):
         props.append(AuthProperty(ptype="smtp", name="helo", value=kv["helo"]))
-    res = ReportedResult(method="spf", result=AuthResultValue.parse(m.group(1) if m else ""), result_raw=result_raw,
+    res = ReportedResult(method="spf", result=_result_value(m.group(1) if m else ""), result_raw=result_raw,
                          properties=tuple(props), comments=comments)
     errors.extend(r.errors)
     return ReportedAuth(header_name="Received-SPF", header_index=header_index, occurrence=occurrence,
                         authserv_id=receiver, results=(res,), raw=(raw if raw is not None else value)[:4000],
-                        parse_errors=tuple(errors))
+                        parse_errors=tuple(errors), trusted=trust is not None and trust(receiver))
 
 
-def parse_auth_header(h: Header) -> ReportedAuth | None:
-    """Parse any supported authentication header; None for other fields."""
+def parse_auth_header(h: Header, trust: TrustTest | None = None) -> ReportedAuth | None:
+    """Parse any supported authentication header; None for other fields. ``trust`` (called with the
+    authserv-id) sets ``ReportedAuth.trusted``; without it the header is untrusted."""
     name = h.lname
     value = h.value
     if name == RECEIVED_SPF:
-        return parse_received_spf(value, header_index=h.index, occurrence=h.occurrence, raw=h.raw)
+        return parse_received_spf(value, header_index=h.index, occurrence=h.occurrence, raw=h.raw, trust=trust)
     if name in AR_LIKE:
         return parse_authentication_results(value, header_name=h.name, header_index=h.index,
-                                            occurrence=h.occurrence, raw=h.raw)
+                                            occurrence=h.occurrence, raw=h.raw, trust=trust)
     return None
 
 

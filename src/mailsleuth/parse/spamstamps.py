@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from mailsleuth.model.message import Header
+from mailsleuth.model.message import Header, Message
 from mailsleuth.model.spam import MeaningSource, SpamRule, SpamStamp
 
 MAX_RULES = 300
@@ -74,6 +74,9 @@ _RSPAMD_HEAD = re.compile(rf"^\s*(\S+?):\s*(True|False)\s*\[\s*({_NUM})\s*/\s*({
 _RSPAMD_SYM = re.compile(rf"([A-Z0-9_]+)\(({_NUM})\)(?:\[([^\]]*)\])?")
 _BARRA_LEVEL = re.compile(rf"\b(TAG_LEVEL|QUARANTINE_LEVEL|KILL_LEVEL)\s*=\s*({_NUM})", re.I)
 _BARRA_TESTS = re.compile(r"\btests\s*=\s*([A-Za-z0-9_,\s]*)", re.I)
+_REPORT_POINTS = re.compile(rf"\(\s*({_NUM})\s*points?,\s*({_NUM})\s*required")
+_SCANNED_AT = re.compile(r"\bat\s+([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+_PROOFPOINT_FIELD = re.compile(r"([A-Za-z_]+)=(\S+)")
 
 
 def _f(m: re.Match[str] | None) -> float | None:
@@ -96,24 +99,36 @@ def _float(text: str) -> float | None:
 class _Group:
     family: str
     headers: list[Header]
+    lnames: set[str] = field(default_factory=set)  # the field names already in the group
 
-    def names(self) -> set[str]:
-        return {h.lname for h in self.headers}
+
+def stamp_headers(msg: Message) -> list[Header]:
+    """The message's headers of the stamp families, top first (what group_stamp_headers keeps of all
+    the headers, found by name)."""
+    found = [h for name in FAMILIES for h in msg.get_all(name)]
+    found.sort(key=_header_index)
+    return found
+
+
+def _header_index(h: Header) -> int:
+    return h.index
 
 
 def group_stamp_headers(headers: Iterable[Header]) -> list[_Group]:
     groups: list[_Group] = []
     open_by_family: dict[str, _Group] = {}
     for h in headers:
-        fam = FAMILIES.get(h.lname)
+        lname = h.lname
+        fam = FAMILIES.get(lname)
         if fam is None:
             continue
         g = open_by_family.get(fam)
-        if g is None or h.lname in g.names() or h.index - g.headers[-1].index > GROUP_GAP:
+        if g is None or lname in g.lnames or h.index - g.headers[-1].index > GROUP_GAP:
             g = _Group(fam, [])
             groups.append(g)
             open_by_family[fam] = g
         g.headers.append(h)
+        g.lnames.add(lname)
     return groups
 
 
@@ -218,7 +233,7 @@ def _spamassassin(g: _Group, explain: RuleExplainer) -> SpamStamp:
             fields["level"] = str(v.strip().count("*") or v.strip().count("+"))
         elif name == "x-spam-report":
             report = parse_report(h.raw)
-            m = re.search(rf"\(\s*({_NUM})\s*points?,\s*({_NUM})\s*required", v)
+            m = _REPORT_POINTS.search(v)
             if m:
                 score = score if score is not None else _float(m.group(1))
                 threshold = threshold if threshold is not None else _float(m.group(2))
@@ -246,7 +261,7 @@ def _spamassassin(g: _Group, explain: RuleExplainer) -> SpamStamp:
 def _antivirus(g: _Group) -> SpamStamp:
     h = g.headers[0]
     v = h.unfolded[:500]
-    m = re.search(r"\bat\s+([A-Za-z0-9.-]+\.[A-Za-z]{2,})", v)
+    m = _SCANNED_AT.search(v)
     return SpamStamp(vendor="antivirus", headers=tuple(x.ref for x in g.headers), header_index=h.index,
                      host=m.group(1) if m else None, fields={"scanned": v.strip()})
 
@@ -359,7 +374,7 @@ def _microsoft(g: _Group) -> SpamStamp:
 
 def _proofpoint(g: _Group) -> SpamStamp:
     h = g.headers[0]
-    fields = {k.lower(): v for k, v in re.findall(r"([A-Za-z_]+)=(\S+)", h.unfolded[:MAX_VALUE])[:60]}
+    fields = {k.lower(): v for k, v in _PROOFPOINT_FIELD.findall(h.unfolded[:MAX_VALUE])[:60]}
     rule = fields.get("rule", "").lower()
     is_spam = None if not rule else ("spam" in rule and not rule.startswith("notspam"))
     score = _float(fields.get("score", "")) if fields.get("score") else None
@@ -401,6 +416,12 @@ class RuleInfo:
     category: str
 
 
+# What a rule name means, found once per name: (meaning, category label, source, local description);
+# source None when neither mailsleuth's data nor the local rules know it (the stamp's words may).
+_Meaning = tuple[str, str, MeaningSource | None, str | None]
+MAX_REMEMBERED_MEANINGS = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class RuleBook:
     """Rule meanings: mailsleuth's own data first, then local SpamAssassin ``describe`` lines, then the
@@ -410,6 +431,8 @@ class RuleBook:
     prefixes: tuple[tuple[str, str, str], ...]  # (prefix, category, meaning or "")
     categories: dict[str, str]  # id -> label
     local: dict[str, str]  # rule -> description from installed *.cf files
+    # Meanings already looked up, by upper-case rule name (bounded: filled up to MAX_REMEMBERED_MEANINGS).
+    _meanings: dict[str, _Meaning] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def category_label(self, cat: str) -> str:
         return self.categories.get(cat, cat)
@@ -430,22 +453,31 @@ class RuleBook:
                 return cat, meaning
         return None
 
-    def explain(self, name: str, score: float | None, stamp_description: str = "") -> SpamRule:
-        key = name.upper()  # rule names are matched case-insensitively but shown as the stamp wrote them
+    def _meaning(self, key: str) -> _Meaning:
         local = self.local.get(key) or (self.local.get(key[2:]) if key.startswith("T_") else None)
         info = self._lookup(key)
         pref = self._prefix(key) or (self._prefix(key[2:]) if key.startswith("T_") else None)
         category = info.category if info else (pref[0] if pref else "unknown")
         label = self.category_label(category)
         if info is not None:
-            return SpamRule(name=name, score=score, meaning=info.meaning, category=label,
-                            source=MeaningSource.MAILSLEUTH, local_description=local)
+            return info.meaning, label, MeaningSource.MAILSLEUTH, local
         if local:  # the installed rule's own words are more specific than a family meaning
-            return SpamRule(name=name, score=score, meaning=local, category=label,
-                            source=MeaningSource.LOCAL_RULES, local_description=local)
+            return local, label, MeaningSource.LOCAL_RULES, local
         if pref is not None and pref[1]:
-            return SpamRule(name=name, score=score, meaning=pref[1], category=label,
-                            source=MeaningSource.MAILSLEUTH)
+            return pref[1], label, MeaningSource.MAILSLEUTH, None
+        return "", label, None, None
+
+    def explain(self, name: str, score: float | None, stamp_description: str = "") -> SpamRule:
+        key = name.upper()  # rule names are matched case-insensitively but shown as the stamp wrote them
+        found = self._meanings.get(key)
+        if found is None:
+            found = self._meaning(key)
+            if len(self._meanings) < MAX_REMEMBERED_MEANINGS:
+                self._meanings[key] = found
+        meaning, label, source, local = found
+        if source is not None:
+            return SpamRule(name=name, score=score, meaning=meaning, category=label, source=source,
+                            local_description=local)
         if stamp_description:
             return SpamRule(name=name, score=score, meaning=stamp_description, category=label,
                             source=MeaningSource.STAMP)
