@@ -131,6 +131,52 @@ def fast_unfold_header_value(content: bytes) -> bytes:
 canonicalization.compress_whitespace = fast_compress_whitespace
 canonicalization.unfold_header_value = fast_unfold_header_value
 
+# dkimpy's ``validate_signature_fields`` goes through ``re``'s pattern cache for each of its tests.
+# The same tests with the same patterns, compiled once, answer whether it would accept a signature;
+# only when they say no is dkimpy's own function called, so that its exception (class and text) is
+# the one reported. t= and x= are left out: we judge times ourselves.
+_B64_VALUE = re.compile(rb"[\s0-9A-Za-z+/]+[\s=]*$")
+_DOMAIN_SPECIALS = re.compile(rb"[\(\)<>\[\]:;@\\,]")
+_L_VALUE = re.compile(rb"\d{,76}$")
+_MANDATORY_TAGS = (b"v", b"a", b"b", b"bh", b"d", b"h", b"s")
+_CV_VALUES = (dkim.CV_Pass, dkim.CV_Fail, dkim.CV_None)
+
+
+def dkimpy_accepts_fields(sig: dict[bytes, bytes]) -> bool:
+    """True when ``dkim.validate_signature_fields`` would accept ``sig`` without its t= and x= (a
+    DKIM signature). False may also mean "ask dkimpy": a doubtful case is never answered True."""
+    for tag in _MANDATORY_TAGS:
+        if tag not in sig:
+            return False
+    if sig[b"a"] not in dkim.HASH_ALGORITHMS:
+        return False
+    b = sig[b"b"]
+    if _B64_VALUE.match(b) is None or len(_WSP_B.sub(b"", b)) % 4:
+        return False
+    if len(_WSP_B.sub(b"", sig[b"bh"])) % 4:  # dkimpy tests bh='s characters on b=, as above
+        return False
+    if b"cv" in sig and sig[b"cv"] not in _CV_VALUES:
+        return False
+    d = sig[b"d"]
+    if d.isascii() and _DOMAIN_SPECIALS.search(d) is not None:
+        return False
+    i = sig.get(b"i")
+    if i is not None and (len(i) <= len(d) or not i.lower().endswith(d.lower()) or i[-len(d) - 1] not in (64, 46)):
+        return False
+    if b"l" in sig and _L_VALUE.match(sig[b"l"]) is None:
+        return False
+    if b"q" in sig and sig[b"q"] != b"dns/txt":
+        return False
+    return sig[b"v"] == b"1"
+
+
+def validate_signature_fields(tags: dict[bytes, bytes]) -> None:
+    """dkimpy's field checks of a DKIM signature, without its wall-clock t=/x= judgement: raises
+    what dkimpy raises."""
+    if not dkimpy_accepts_fields(tags):
+        dkim.validate_signature_fields({k: v for k, v in tags.items() if k not in (b"t", b"x")})
+
+
 MIN_RSA_BITS = 1024  # RFC 8301 section 3.2: verifiers MUST NOT accept smaller keys
 MAX_SIGNATURES = 20  # signatures verified per message; the rest are counted
 CLOCK_SLOP_S = 36_000  # tolerance for signers' clocks (the figure dkimpy uses)
@@ -235,7 +281,8 @@ def _int_tag(tags: dict[bytes, bytes], tag: bytes) -> int | None:
     v = tags.get(tag)
     if v is None:
         return None
-    v = _WSP_B.sub(b"", v)
+    if not v.isdigit():  # digits only: no white space to remove
+        v = _WSP_B.sub(b"", v)
     if not v.isdigit() or len(v) > 15:
         raise ValueError(f"{_s(tag)}= is not a decimal number ({_s(v)[:30]})")
     return int(v)
@@ -285,7 +332,10 @@ def parse_key_record(name: str, status: Status, record: str | None, *, ambiguous
     return KeyInfo(**base, **info, bits=bits)
 
 
+@lru_cache(maxsize=1024)
 def _ts(epoch: int | None) -> str | None:
+    """ISO 8601 (UTC) of a Unix time, None when there is none or it is out of range. Remembered: the
+    evaluation time recurs for every signature, and signers' t= and x= values recur in a batch."""
     if epoch is None:
         return None
     try:
@@ -302,14 +352,19 @@ def signed_header_refs(names: list[str], headers: list[tuple[str, int]],
     ``index`` is :func:`header_index` of ``headers`` when the caller keeps one (several signatures).
     """
     where = index if index is not None else header_index(headers)
+    return [(n, headers[k][1] if k is not None else None) for n, k in signed_indexes(names, where, len(headers))]
+
+
+def signed_indexes(names: list[str], where: dict[str, list[int]], count: int) -> list[tuple[str, int | None]]:
+    """:func:`signed_header_refs` as indexes into the ``count`` headers that ``where`` indexes."""
     lastindex: dict[str, int] = {}
     out: list[tuple[str, int | None]] = []
     for n in names:
         seen = where.get(n, ())
-        k = bisect_left(seen, lastindex.get(n, len(headers))) - 1  # the nearest one above the last pick
+        k = bisect_left(seen, lastindex.get(n, count)) - 1  # the nearest one above the last pick
         if k >= 0:
             lastindex[n] = seen[k]
-            out.append((n, headers[seen[k]][1]))
+            out.append((n, seen[k]))
         else:
             lastindex[n] = 0
             out.append((n, None))
@@ -318,9 +373,19 @@ def signed_header_refs(names: list[str], headers: list[tuple[str, int]],
 
 def header_index(headers: list[tuple[str, int]]) -> dict[str, list[int]]:
     """{lower name: [indexes into ``headers``, ascending]}."""
+    return name_index([name for name, _pos in headers])
+
+
+def name_index(names: list[str]) -> dict[str, list[int]]:
+    """{name: [indexes into ``names``, ascending]}."""
     where: dict[str, list[int]] = {}
-    for i, (name, _pos) in enumerate(headers):
-        where.setdefault(name, []).append(i)
+    get = where.get
+    for i, name in enumerate(names):
+        seen = get(name)
+        if seen is None:
+            where[name] = [i]
+        else:
+            seen.append(i)
     return where
 
 
@@ -346,23 +411,22 @@ class DkimVerifier:
         self.now = now
         self.delivered_at = delivered_at
         self.error = ""
-        self.dk: Any = None
+        self._deliv_s = int(delivered_at.timestamp()) if delivered_at else None
+        self._now_s = int(now.timestamp())
+        self._ev_s = int(eval_time.timestamp())
         # dkimpy's reading of the message (what ``dkim.DKIM(raw)`` would parse), shared with ARC; the
         # body is normalised (and canonicalised) only when a key was found and a body hash is needed.
         self.source = parsed if parsed is not None and parsed.raw is raw else Rfc822(raw)
+        self.fields: list[tuple[bytes, bytes]] = []
         try:
-            dk = dkim.DKIM(None, minkey=0, logger=_QUIET)
-            dk.headers = self.source.headers()
-            self.dk = dk
+            self.fields = self.source.fields()
         except Exception as exc:  # dkimpy's header parser rejects some malformed messages
             self.error = f"the header block cannot be read for DKIM ({type(exc).__name__}: {str(exc)[:120]})"
-        self.sigheaders: list[tuple[bytes, bytes]] = []
-        names = self.source.names() if self.dk is not None else []
-        if self.dk is not None:
-            self.sigheaders = [(x, y) for n, (x, y) in zip(names, self.dk.headers, strict=True)
-                               if n == "dkim-signature"]
-        self._header_pos = [(n, i) for i, n in enumerate(names)]
-        self._header_index = header_index(self._header_pos)
+        names = self.source.names() if not self.error else []
+        self.sigheaders: list[tuple[bytes, bytes]] = [f for n, f in zip(names, self.fields, strict=True)
+                                                      if n == "dkim-signature"]
+        self._names = names
+        self._header_index = name_index(names)  # a header's position is its index
 
     def _canonical_body(self, policy: Any) -> bytes:
         return self.source.canonical_body(policy)
@@ -407,18 +471,17 @@ class DkimVerifier:
         d["from_signed"] = "from" in hnames
         d["from_oversigned"] = hnames.count("from") > from_count
         d["from_headers"] = from_count
-        refs = signed_header_refs(hnames, self._header_pos, self._header_index)
+        refs = signed_indexes(hnames, self._header_index, len(self._names))
         d["signed_present"] = [f"{n}@{pos}" for n, pos in refs if pos is not None]
         d["signed_absent"] = sorted({n for n, pos in refs if pos is None})
         # Field checks: dkimpy's, without its wall-clock t=/x= judgement (we judge times ourselves).
-        fields = {k: v for k, v in tags.items() if k not in (b"t", b"x")}
         try:
-            dkim.validate_signature_fields(fields)
+            validate_signature_fields(tags)
             t_sig, x_sig = _int_tag(tags, b"t"), _int_tag(tags, b"x")
             length = _int_tag(tags, b"l")
             if x_sig is not None and t_sig is not None and x_sig < t_sig:
                 raise dkim.ValidationError(f"x= ({x_sig}) is earlier than t= ({t_sig})")
-            CanonicalizationPolicy.from_c_value(tags.get(b"c", b"simple/simple"))
+            policy = CanonicalizationPolicy.from_c_value(tags.get(b"c", b"simple/simple"))
         except (dkim.DKIMException, ValueError, InvalidCanonicalizationPolicyError) as exc:
             w.step("check the signature's tags", "invalid", str(exc)[:200])
             return self._result(w, AuthResultValue.PERMERROR, f"the signature is malformed: {str(exc)[:160]}")
@@ -464,7 +527,6 @@ class DkimVerifier:
             if ident_dom != sd.rstrip("."):
                 w.step("key t=s: i= domain equals d=?", "no", f"i={d['i']} d={sd}")
                 return self._result(w, AuthResultValue.PERMERROR, "the key forbids subdomain identities (t=s) but i= is a subdomain")
-        policy = CanonicalizationPolicy.from_c_value(tags.get(b"c", b"simple/simple"))
         # Body hash, ours.
         body_ok: bool | None = None
         if self.has_body:
@@ -484,7 +546,7 @@ class DkimVerifier:
             w.step("body hash (bh=)", "not checked", "the input has headers only")
         d["body_ok"] = body_ok
         # Header signature, over the bh= the signature carries (independent of the body).
-        header_ok = self._header_signature(w, tags, hnames, idx, record)
+        header_ok = self._header_signature(w, tags, hnames, idx, record, policy)
         d["header_ok"] = header_ok
         if header_ok is None:
             return self._result(w, AuthResultValue.PERMERROR, str(d.get("header_error", "the header signature could not be checked")))
@@ -503,9 +565,7 @@ class DkimVerifier:
 
     def _judge_times(self, w: _Work, t_sig: int | None, x_sig: int | None) -> str:
         d = w.details
-        deliv = int(self.delivered_at.timestamp()) if self.delivered_at else None
-        now = int(self.now.timestamp())
-        ev = int(self.eval_time.timestamp())
+        deliv, now, ev = self._deliv_s, self._now_s, self._ev_s
         if x_sig is not None:
             d["expired_at_delivery"] = (x_sig < deliv) if deliv is not None else None
             d["expired_now"] = x_sig < now
@@ -537,33 +597,51 @@ class DkimVerifier:
                             complete=False)
 
     def _header_signature(self, w: _Work, tags: dict[bytes, bytes], hnames: list[str], idx: int,
-                          record: str) -> bool | None:
-        dk = self.dk
+                          record: str, policy: CanonicalizationPolicy) -> bool | None:
         loaded = _load_key(record)
         if isinstance(loaded, str):
             w.details["header_error"] = f"the public key cannot be used ({loaded})"
             w.step("header signature (b=)", "not checked", w.details["header_error"])
             return None
-        pk, keysize, ktag = loaded
-        dk.pk, dk.keysize, dk.ktag, dk.seqtlsrpt = pk, keysize, ktag, False
         sig = {k: v for k, v in tags.items() if k != b"bh"}  # bh= stays in the signed header text
         include = [h.encode("ascii", errors="replace") for h in hnames]
         # dkimpy canonicalises every header before picking the signed ones; hand it only the fields
         # whose names are signed (same selection, far less work on long header blocks).
-        wanted = {h.lower() for h in include}
-        all_headers = dk.headers
-        dk.headers = [(x, y) for x, y in all_headers if x.lower() in wanted]
+        wanted = {h.decode("ascii") for h in include}  # as the (ASCII) names compare with them
+        fields = [f for n, f in zip(self._names, self.fields, strict=True) if n in wanted]
         try:
-            ok = bool(dk.verify_sig_process(sig, include, self.sigheaders[idx], None))
+            ok = verify_header_signature(sig, include, self.sigheaders[idx], fields, loaded, policy)
         except dkim.DKIMException as exc:
             w.details["header_error"] = f"the header signature cannot be checked ({str(exc)[:120]})"
             w.step("header signature (b=)", "error", w.details["header_error"])
             return None
-        finally:
-            dk.headers = all_headers
         w.step("header signature (b=)", "verifies" if ok else "does not verify",
                f"over the headers {':'.join(hnames)} and the DKIM-Signature itself")
         return ok
+
+
+def verify_header_signature(sig: dict[bytes, bytes], include: list[bytes], sigheader: tuple[bytes, bytes],
+                            fields: list[tuple[bytes, bytes]], key: tuple[Any, int, bytes],
+                            policy: CanonicalizationPolicy) -> bool:
+    """dkimpy's ``verify_sig_process`` for a signature without bh= (the body hash is checked apart)
+    and a key already loaded (:func:`_load_key`): with an RSA key, its steps (the From header counted
+    once more, dkimpy bug #644046; its header hash; its signature check and its error for a digest
+    the key cannot take) without a dkimpy signer object per message; any other key through dkimpy.
+    ``include`` is extended as dkimpy extends it; raises what dkimpy raises."""
+    pk, keysize, ktag = key
+    if ktag != b"rsa":
+        dk = dkim.DKIM(None, minkey=0, logger=_QUIET)
+        dk.headers, dk.pk, dk.keysize, dk.ktag, dk.seqtlsrpt = fields, pk, keysize, ktag, False
+        return bool(dk.verify_sig_process(sig, include, sigheader, None))
+    h = dkim.HASH_ALGORITHMS[sig[b"a"]]()
+    if b"from" in include:
+        include.append(b"from")
+    dkim.hash_headers(h, policy, policy.canonicalize_headers(fields), include, sigheader, sig)
+    signature = base64.b64decode(_WSP_B.sub(b"", sig[b"b"]))
+    try:
+        return bool(dkim.RSASSA_PKCS1_v1_5_verify(h, signature, pk))
+    except (TypeError, dkim.DigestTooLargeError) as exc:
+        raise dkim.KeyFormatError(f"digest too large for modulus: {exc}") from exc
 
 
 @lru_cache(maxsize=512)

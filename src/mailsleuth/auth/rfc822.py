@@ -23,10 +23,10 @@ from mailsleuth.model.message import Message
 
 _NEWLINE_NL = re.compile(rb"\n\r?\n")  # a line end followed by an empty line
 _HEADER_NAME = re.compile(rb"([\x21-\x7e]+?):")  # dkimpy's own pattern, compiled once
-# A field with its continuation lines, in a block whose every line ends CRLF. The name is dkimpy's
-# (printable ASCII up to the first colon); anchored at line starts and without backtracking, so
-# that a search past a line that is not a field stays linear.
-_FIELD = re.compile(rb"^([!-9;-~]++):([^\n]*+\n(?:[ \t][^\n]*+\n)*+)", re.MULTILINE)
+# A field with its continuation lines, each line ending CRLF (a line with another CR or LF is not
+# matched). The name is dkimpy's (printable ASCII up to the first colon); anchored at line starts
+# and without backtracking, so that a search past a line that is not a field stays linear.
+_FIELD = re.compile(rb"^([!-9;-~]++):([^\r\n]*+\r\n(?:[ \t][^\r\n]*+\r\n)*+)", re.MULTILINE)
 
 
 def header_end(raw: bytes) -> tuple[int, int] | None:
@@ -47,6 +47,8 @@ def crlf_lines(text: bytes) -> bytes:
     """Every line end as CRLF, as ``b"\\r\\n".join(re.split(b"\\r?\\n", text))`` gives."""
     if b"\n" not in text:
         return text
+    if b"\r" not in text:  # LF throughout
+        return text.replace(b"\n", b"\r\n")
     if text.count(b"\n") == text.count(b"\r\n"):  # already CRLF throughout: no copy
         return text
     return text.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
@@ -62,12 +64,9 @@ def parse_headers(block: bytes) -> list[list[bytes]]:
 def _parse_headers_fast(block: bytes) -> list[tuple[bytes, bytes]] | None:
     """The common case in one regex pass: every line a field or its continuation, line ends CRLF
     throughout or LF throughout. None when the block is anything else (then read line by line)."""
-    if b"\r" not in block:
-        text = block.replace(b"\n", b"\r\n") + b"\r\n"
-    elif block.count(b"\n") == block.count(b"\r\n"):
-        text = block + b"\r\n"  # each line, as dkimpy returns it, is followed by CRLF already
-    else:
-        return None
+    # Each line, as dkimpy returns it, is followed by CRLF. A CR anywhere else (a bare CR, a line
+    # ending LF among CRLF ones) leaves a line unmatched, caught by the length test below.
+    text = (block if b"\r" in block else block.replace(b"\n", b"\r\n")) + b"\r\n"
     fields: list[tuple[bytes, bytes]] = _FIELD.findall(text)
     # The matches do not overlap and come in order: they cover the whole text, with no line left out
     # (not a field, "From ", a leading continuation), exactly when their lengths add up to it.
@@ -179,13 +178,21 @@ class Rfc822:
             raise self._error
         return list(self._fields or ())
 
+    def fields(self) -> list[tuple[bytes, bytes]]:
+        """:meth:`headers` without the copy, for a reader that never changes the list; raises
+        dkimpy's error."""
+        self._parse()
+        if self._error is not None:
+            raise self._error
+        return self._fields or []
+
     def names(self) -> list[str]:
         """The field names, lower-case, in order (as text: they are printable ASCII)."""
         if self._names is None:
             self._parse()
             fields = self._fields or ()
             # One decode for all (a name never holds a line end): same as name by name, cheaper.
-            self._names = b"\n".join(n for n, _v in fields).lower().decode("ascii", errors="replace").split("\n") \
+            self._names = b"\n".join([n for n, _v in fields]).lower().decode("ascii", errors="replace").split("\n") \
                 if fields else []
         return self._names
 
