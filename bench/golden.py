@@ -4,7 +4,7 @@
     python bench/golden.py --check /tmp/golden        # after it: lists every report that differs
 
 Reports of every corpus message offline, plus the bundled example with its snapshot, as canonical
-JSON without the fields that change from run to run (analysis time, per-check timings).
+JSON without the fields that change from run to run (analysis time, per-check timings, elapsed_ms).
 """
 
 from __future__ import annotations
@@ -46,7 +46,16 @@ def _report(path: Path, snapshot: Path | None) -> str:
     sections = data.get("sections") or {}
     if isinstance(sections, dict):
         sections.pop("_engine", None)
-    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False)
+    return json.dumps(_drop_timings(data), sort_keys=True, indent=1, ensure_ascii=False)
+
+
+def _drop_timings(obj: object) -> object:
+    """The value without its ``elapsed_ms`` fields (wall-clock, different on every run)."""
+    if isinstance(obj, dict):
+        return {k: _drop_timings(v) for k, v in obj.items() if k != "elapsed_ms"}
+    if isinstance(obj, list):
+        return [_drop_timings(v) for v in obj]
+    return obj
 
 
 def main() -> int:
