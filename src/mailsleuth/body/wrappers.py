@@ -110,12 +110,29 @@ def _proofpoint_v3(path: str) -> str | None:
     return target if _is_http(target) else None
 
 
+@lru_cache(maxsize=64)
+def _param_start(params: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("[?&](?:" + "|".join(re.escape(p) for p in params) + ")=")
+
+
+def _may_name_param(url: str, params: tuple[str, ...]) -> bool:
+    """Whether a query parameter of ``url`` can be one of ``params`` (compared lower-case, which
+    also covers the exact comparison): a quick look that spares urlsplit and parse_qsl for most
+    URLs. A name starts the query ('?') or follows '&' and is followed by '='; a percent-escape,
+    or a tab or line break (urlsplit removes them), could hide one, so those URLs are parsed."""
+    if "=" not in url:
+        return False
+    if "%" in url or "\t" in url or "\r" in url or "\n" in url:
+        return True
+    return _param_start(params).search(url.lower()) is not None
+
+
 def _apply(w: WrapperDef, url: str, host: str | None = None) -> Unwrapped | None:
     if host is None:
         host = split_host(url)[1]
     if not host or not w.matches_host(host):
         return None
-    if w.method in ("query", "query-base64") and "=" not in url:
+    if w.method in ("query", "query-base64") and not _may_name_param(url, w.params):
         return None
     try:
         parts = urlsplit(url)
