@@ -134,7 +134,8 @@ def _literal_ip(text: str) -> str | None:
         return None
     addr = ip_address_of(t)
     if addr is not None:
-        return str(addr)
+        # ipaddress reads IPv4 only in its canonical dotted-decimal form: the text is its own str()
+        return t if addr.version == 4 else str(addr)
     # a.b.c.d:port
     if t.count(":") == 1 and "." in t:
         head = t.split(":", 1)[0]
