@@ -319,3 +319,10 @@ def test_comment_nesting_read_the_same_by_both_tokenizers():
     assert p("from a (b (c (d))) by mx.example.com; Mon, 2 Jan 2026 10:00:00 +0000").comments == ("b (c (d))",)
     assert p("from a (b ((c)) by mx.example.com; Mon, 2 Jan 2026 10:00:00 +0000").comments == (
         "b ((c)) by mx.example.com",)
+
+
+def test_literal_ip_canonical_forms():
+    assert literal_ip("[IPv6:2001:DB8:0:0:0:0:0:1]") == "2001:db8::1"
+    assert literal_ip("203.0.113.7,") == "203.0.113.7"
+    for not_canonical in ("[192.0.2.01]", "192.0.2", "[192.0.2.256]", "\uff11\uff19\uff12.0.2.1"):
+        assert literal_ip(not_canonical) is None, not_canonical

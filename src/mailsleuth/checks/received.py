@@ -261,9 +261,12 @@ def dynamic_match(rdns: str | None, ip: str | None) -> str | None:
 # --------------------------------------------------------------------------- helpers
 
 def _org(name: str | None) -> str | None:
-    if not name or "." not in name or is_ip_literal(name):
-        return None
-    return org_domain(name)
+    return _org_of(name) if name and "." in name else None
+
+
+@lru_cache(maxsize=8192)
+def _org_of(name: str) -> str | None:
+    return None if is_ip_literal(name) else org_domain(name)
 
 
 def _is_local_name(name: str | None) -> bool:
@@ -547,10 +550,11 @@ def _block_first_ids(msg: Message, start: int, end: int) -> tuple[tuple[str, int
         return head[0].lower().rstrip(".") if head else ""
 
     # An id the receiver already used above its Received header is written there, not below.
-    above = {ident(h.value) for h in msg.headers[: start + 1] if h.lname == "authentication-results"}
+    results = msg.get_all("Authentication-Results")  # top first; Header.index = position among all headers
+    above = {ident(h.value) for h in results if h.index <= start}
     first: dict[str, int] = {}
-    for h in msg.headers[start + 1 : min(end, start + 60)]:
-        if h.lname == "authentication-results":
+    for h in results:
+        if start < h.index < min(end, start + 60):
             a = ident(h.value)
             if a and a not in above:
                 first.setdefault(a, h.index)
@@ -586,6 +590,7 @@ def _findings(ctx: Context, chain: ChainAnalysis, views: list[HopView], bview: H
                                              value=f"{chain.received_count} headers")],
             count=chain.received_count, analysed=len(views), omitted=chain.omitted)
 
+    now = ctx.clock()
     for v in views:
         h = v.hop
         if not h.parsed:
@@ -600,7 +605,7 @@ def _findings(ctx: Context, chain: ChainAnalysis, views: list[HopView], bview: H
             add("RCVD_SLOW_HOP", _ev(v), hop=v.number, seconds=round(v.delay_s), duration=_duration(v.delay_s),
                 side=v.side)
         if h.timestamp is not None:
-            ahead = (h.timestamp - ctx.clock()).total_seconds()
+            ahead = (h.timestamp - now).total_seconds()
             if ahead > FUTURE_STAMP_TOLERANCE_S:
                 add("RCVD_FUTURE_TIMESTAMP", _ev(v), hop=v.number, duration=_duration(ahead),
                     timestamp=h.timestamp.isoformat())

@@ -134,7 +134,8 @@ def _literal_ip(text: str) -> str | None:
         return None
     addr = ip_address_of(t)
     if addr is not None:
-        return str(addr)
+        # ipaddress reads IPv4 only in its canonical dotted-decimal form: the text is its own str()
+        return t if addr.version == 4 else str(addr)
     # a.b.c.d:port
     if t.count(":") == 1 and "." in t:
         head = t.split(":", 1)[0]
@@ -150,9 +151,9 @@ def is_ip_literal(word: str | None) -> bool:
     return literal_ip(word) is not None
 
 
-# A comment nested at most two deep, a stray parenthesis, or a word. Possessive quantifiers: a
-# comment can only end where the greedy scan stops, so giving characters back never helps.
-_FAST_TOK = re.compile(r"\((?:[^()]++|\([^()]*+\))*+\)|[()]|[^\s()]+")
+# A comment nested at most two deep. Possessive quantifiers: a comment can only end where the
+# greedy scan stops, so giving characters back never helps.
+_COMMENT_TOK = re.compile(r"\((?:[^()]++|\([^()]*+\))*+\)")
 
 
 def _tokenize(s: str) -> list[str]:
@@ -161,9 +162,24 @@ def _tokenize(s: str) -> list[str]:
     unterminated comment runs to the end."""
     if "(" not in s and ")" not in s:
         return s.split()[:MAX_TOKENS]
-    fast: list[str] = _FAST_TOK.findall(s)
-    if len(fast) <= MAX_TOKENS and "(" not in fast and ")" not in fast:
-        return fast  # comments nested at most two deep: one linear pass of the regular expression
+    # Comments nested at most two deep: the comments found by one pass of the expression, the
+    # words between them split at white space. A parenthesis left between comments (unbalanced,
+    # or nested deeper) takes the character walk.
+    toks: list[str] = []
+    pos = 0
+    for m in _COMMENT_TOK.finditer(s):
+        gap = s[pos:m.start()]
+        if "(" in gap or ")" in gap:
+            break
+        toks += gap.split()
+        toks.append(m.group())
+        pos = m.end()
+    else:
+        tail = s[pos:]
+        if "(" not in tail and ")" not in tail:
+            toks += tail.split()
+            if len(toks) <= MAX_TOKENS:
+                return toks
     return [f"({text})" if is_comment else text for is_comment, text in _tokenize_slow(s)]
 
 
