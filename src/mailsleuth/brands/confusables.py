@@ -33,6 +33,12 @@ def _table() -> dict[str, str]:
 
 
 @cache
+def _translation() -> dict[int, str]:
+    """_table() as a str.translate table (code point -> prototype)."""
+    return {ord(k): v for k, v in _table().items()}
+
+
+@cache
 def lexicon() -> dict[str, object]:
     text = (resources.files("mailsleuth") / "data" / "brands" / "_lexicon.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
@@ -77,9 +83,7 @@ def latin_base(ch: str) -> str:
 
 def skeleton(text: str) -> str:
     """The UTS #39 skeleton of ``text`` (case is kept, as the standard does)."""
-    table = _table()
-    s = unicodedata.normalize("NFD", text[:_MAX_LEN])
-    s = "".join(table.get(c, c) for c in s)
+    s = unicodedata.normalize("NFD", text[:_MAX_LEN]).translate(_translation())
     return unicodedata.normalize("NFD", s)
 
 
@@ -90,10 +94,13 @@ def fold(text: str) -> str:
     The skeleton is taken twice around lower-casing so that a capital I (prototype l) and a
     lower-case one from a domain (already lower-cased) end the same way only where they look alike.
     """
-    s = "".join(c if c.isascii() else latin_base(c) for c in text[:_MAX_LEN])
+    s = text[:_MAX_LEN]
+    if not s.isascii():
+        s = "".join(c if c.isascii() else latin_base(c) for c in s)
     s = skeleton(s)
     s = skeleton(s.lower()).lower()
-    s = "".join(c for c in s if not unicodedata.combining(c))
+    if not s.isascii():  # ASCII has no combining marks
+        s = "".join(c for c in s if not unicodedata.combining(c))
     for a, b in _ascii_folds():
         if a in s:
             s = s.replace(a, b)

@@ -5,10 +5,11 @@ Built once per registry (cached). Checking a name never loops over the registry:
 - ``owner``: exact map of every brand domain (official and user) -> brand;
 - ``keys``: the folded key (UTS #39 skeleton, lower case, no accents, ASCII look-alikes folded) of
   every brand label -> brand domains: homoglyphs, TLD swaps and hyphenation in one lookup;
-- ``by_len`` / ``raw_by_len``: folded and plain brand labels bucketed by length; rapidfuzz compares
-  a name with the few buckets of similar length only (typos, keyboard slips, bit flips, swaps);
-- ``tokens``: folded distinctive tokens; a label is searched for them by slicing it at each
-  position for each token length (the brand with extra words, in a subdomain or a local part).
+- ``by_len`` / ``raw_by_len``: folded and plain brand labels bucketed by length; a name is compared
+  (rapidfuzz OSA distance) with the buckets of similar length only (typos, keyboard slips, bit
+  flips, swaps), and for one edit only with the labels a deletion index (_Near) finds;
+- ``tokens``: folded distinctive tokens, all in one Aho-Corasick automaton: a label is scanned once
+  for every token in it (the brand with extra words, in a subdomain or a local part).
 
 ``match(name)`` returns a DomainMatch for an imitation, or None for unrelated names and for a
 brand's own names (``owned(name)`` tells those). Results are cached per name.
@@ -22,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+import ahocorasick_rs
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -175,6 +177,43 @@ def segments_into_fillers(rest: str, limit: int = 4) -> bool:
     return False
 
 
+@lru_cache(maxsize=8192)
+def _deletions(word: str) -> tuple[str, ...]:
+    """``word`` and every string left by deleting one of its characters."""
+    return (word, *(word[:i] + word[i + 1 :] for i in range(len(word))))
+
+
+class _Near:
+    """Brand labels bucketed by length, and the labels one edit from a name.
+
+    Every label is filed under itself and each string left by deleting one of its characters; a
+    name one edit away (an insertion, deletion, substitution or swap of neighbours: OSA distance 1)
+    shares one of those strings with it, so only the few labels filed under the name's own
+    deletions are compared. Two edits are looked for by comparing with the whole bucket.
+    ``nearest`` gives what ``process.extract`` over the bucket gives: the three nearest within the
+    limit, ties in bucket order."""
+
+    def __init__(self, buckets: dict[int, list[str]]):
+        self.buckets = buckets
+        self.pos: dict[str, int] = {}
+        filed: dict[str, list[str]] = {}
+        for bucket in buckets.values():
+            for i, key in enumerate(bucket):
+                self.pos[key] = i
+                for d in _deletions(key):
+                    filed.setdefault(d, []).append(key)
+        self.by_deletion = {d: tuple(keys) for d, keys in filed.items()}  # tuples: no work for the GC
+
+    def nearest(self, key: str, length: int, limit: int) -> list[tuple[str, int]]:
+        """(label, distance) for the three labels of ``length`` nearest to ``key``, at most ``limit`` away."""
+        if limit > 1:
+            return [(c, int(d)) for c, d, _ in process.extract(key, self.buckets[length], scorer=OSA.distance,
+                                                                 score_cutoff=limit, limit=3)]
+        found = {c for d in _deletions(key) for c in self.by_deletion.get(d, ()) if len(c) == length}
+        scored = sorted((OSA.distance(key, c, score_cutoff=1), self.pos[c], c) for c in found)
+        return [(c, dist) for dist, _, c in scored if dist <= 1][:3]
+
+
 class BrandIndex:
     def __init__(self, brands: Sequence[Brand]):
         self.brands: dict[str, Brand] = {b.id: b for b in brands}
@@ -226,7 +265,10 @@ class BrandIndex:
         for key, _entries in self.raw.items():
             if len(key) >= MIN_TYPO_LEN:
                 self.raw_by_len.setdefault(len(key), []).append(key)
-        self.token_lengths = sorted({len(t) for t in self.tokens}, reverse=True)
+        self._near_keys = _Near(self.by_len)
+        self._near_raw = _Near(self.raw_by_len)
+        self._token_list = list(self.tokens)
+        self._token_ac = ahocorasick_rs.AhoCorasick(self._token_list) if self._token_list else None
 
     def _preference(self, e: _Entry) -> tuple[bool, bool]:
         """Among brands sharing a key: a group's head first, then brands on a generic TLD."""
@@ -255,7 +297,11 @@ class BrandIndex:
     # -- ownership -------------------------------------------------------------------------------
 
     def owned(self, name: str) -> Owned | None:
-        n = unicode_name(name[:_MAX_NAME])
+        """The brand whose own domain ``name`` is or lies under (cached per name)."""
+        return _owned_cached(self, name[:_MAX_NAME])
+
+    def _owned(self, name: str) -> Owned | None:
+        n = unicode_name(name)
         od = org_domain(n)
         if od and od in self.owner:
             return self.owner[od]
@@ -352,23 +398,25 @@ class BrandIndex:
         return None
 
     def _typo(self, label: str, *, loose: bool = False) -> tuple[_Entry, int] | None:
+        return _typo_cached(self, label, loose)
+
+    def _typo_uncached(self, label: str, loose: bool) -> tuple[_Entry, int] | None:
         """The nearest brand label within a typo's reach of ``label``, compared both folded (so
         look-alike letters count as equal) and plain (so rn for m counts as one slip)."""
         best: tuple[_Entry, int] | None = None
         flat = plain(label).replace("-", "")
-        for key, table, buckets in ((fold(label.replace("-", "")), self.keys, self.by_len),
-                                    (flat, self.raw, self.raw_by_len)):
+        for key, table, near in ((fold(label.replace("-", "")), self.keys, self._near_keys),
+                                 (flat, self.raw, self._near_raw)):
             n = len(key)
             if n < MIN_TYPO_LEN - 1:
                 continue
             for length in range(max(MIN_TYPO_LEN, n - 2), n + 3):
-                bucket = buckets.get(length)
-                if not bucket:
+                if not near.buckets.get(length):
                     continue
                 limit = 2 if (length >= TWO_TYPO_LEN or loose) else 1
                 if abs(length - n) > limit:
                     continue
-                for cand, dist, _ in process.extract(key, bucket, scorer=OSA.distance, score_cutoff=limit, limit=3):
+                for cand, dist in near.nearest(key, length, limit):
                     if dist == 0 or (best is not None and dist >= best[1]):
                         continue
                     entries = table[cand]
@@ -376,23 +424,22 @@ class BrandIndex:
                     strict = length < FREE_TYPO_LEN or weak or all("-" in e.label for e in entries)
                     if strict and not loose and not plausible_slip(key, cand, weak=weak):
                         continue
-                    best = (entries[0], int(dist))
+                    best = (entries[0], dist)
         return best
 
     def _find_token(self, flat: str) -> _Entry | None:
         """The longest strong brand token inside a label (brandemails, securebrand, mybrandlogin).
         Tokens shorter than FREE_CONTAIN_LEN count only when filler words make up the rest."""
-        n = len(flat)
-        for length in self.token_lengths:
-            if length > n:
-                continue
-            for i in range(n - length + 1):
-                entries = self.tokens.get(flat[i : i + length])
-                if not entries:
-                    continue
-                if length >= FREE_CONTAIN_LEN or (segments_into_fillers(flat[:i]) and
-                                                  segments_into_fillers(flat[i + length :])):
-                    return entries[0]
+        if self._token_ac is None or not flat:
+            return None
+        # every token occurrence, longest first, then leftmost
+        hits = sorted((start - end, start, k) for k, start, end in self._token_ac.find_matches_as_indexes(
+            flat, overlapping=True))
+        for neg_len, i, k in hits:
+            length = -neg_len
+            if length >= FREE_CONTAIN_LEN or (segments_into_fillers(flat[:i]) and
+                                              segments_into_fillers(flat[i + length :])):
+                return self.tokens[self._token_list[k]][0]
         return None
 
     def _find_short(self, parts: Iterable[str]) -> _Entry | None:
@@ -432,3 +479,13 @@ class BrandIndex:
 @lru_cache(maxsize=32768)
 def _match_cached(index: BrandIndex, name: str, own: bool) -> DomainMatch | None:
     return index._match(name, own)
+
+
+@lru_cache(maxsize=16384)
+def _typo_cached(index: BrandIndex, label: str, loose: bool) -> tuple[_Entry, int] | None:
+    return index._typo_uncached(label, loose)
+
+
+@lru_cache(maxsize=32768)
+def _owned_cached(index: BrandIndex, name: str) -> Owned | None:
+    return index._owned(name)

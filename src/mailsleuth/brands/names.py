@@ -14,7 +14,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+
+import ahocorasick_rs
 
 from mailsleuth.brands.confusables import fold, lexicon
 from mailsleuth.model.brand import Brand
@@ -39,8 +41,11 @@ _WORD = re.compile(r"(?:[^\W_]|[+&'])+")
 
 
 def _words(text: str) -> list[str]:
-    s = unicodedata.normalize("NFKC", text[:_MAX_TEXT])
-    return [fold(w).replace("'", "") for w in _WORD.findall(s)[:60]]
+    return _words_of(unicodedata.normalize("NFKC", text[:_MAX_TEXT]))
+
+
+def _words_of(nfkc: str) -> list[str]:
+    return [fold(w).replace("'", "") for w in _WORD.findall(nfkc)[:60]]
 
 
 @cache
@@ -73,33 +78,68 @@ class NameIndex:
                     if all(h.brand_id != b.id for h in bucket):
                         bucket.append(hit)
         self.scripts.sort(key=lambda x: -len(x[0]))
+        self._scripts_ac = ahocorasick_rs.AhoCorasick([a for a, _ in self.scripts]) if self.scripts else None
+        # every beginning of every key: a run of words that is none cannot grow into a name
+        self.prefixes = frozenset(k[:i] for k in self.phrases for i in range(len(k) + 1))
+
+    def _spans(self, words: list[str]) -> list[tuple[int, int, str]]:
+        """(size, start, key) of every run of up to _MAX_WORDS words that names something, as the
+        words joined with spaces or without; in the order find() weighs them: longest first, then
+        leftmost, the spaced form before the joined one."""
+        out: list[tuple[int, int, int, str]] = []
+        phrases, prefixes = self.phrases, self.prefixes
+        for i in range(len(words)):
+            spaced = joined = ""
+            for size in range(1, min(_MAX_WORDS, len(words) - i) + 1):
+                w = words[i + size - 1]
+                if size == 1:
+                    spaced = joined = w
+                    if w in phrases:
+                        out.append((-1, i, 0, w))
+                else:
+                    spaced, joined = f"{spaced} {w}", joined + w
+                    if spaced in phrases:
+                        out.append((-size, i, 0, spaced))
+                    if joined in phrases and joined != spaced:
+                        out.append((-size, i, 1, joined))
+                if spaced not in prefixes and joined not in prefixes:
+                    break
+        out.sort()
+        return [(-neg, i, key) for neg, i, _, key in out]
 
     def find(self, text: str, *, allow_weak: bool = True) -> list[NameHit]:
-        """Brands named in ``text``, strongest (longest) names first, one hit per brand."""
+        """Brands named in ``text``, strongest (longest) names first, one hit per brand (cached per text)."""
         if not text:
             return []
+        return list(_find_cached(self, text[:_MAX_TEXT], allow_weak))
+
+    def _find(self, text: str, allow_weak: bool) -> tuple[NameHit, ...]:
         found: dict[str, NameHit] = {}
-        words = _words(text)
+        nfkc = unicodedata.normalize("NFKC", text)
+        words = _words_of(nfkc)
         service = service_words()
-        covered: set[int] = set()
-        for size in range(min(_MAX_WORDS, len(words)), 0, -1):
-            for i in range(len(words) - size + 1):
-                span = words[i : i + size]
-                for key in (" ".join(span), "".join(span)) if size > 1 else (span[0],):
-                    for hit in self.phrases.get(key, ()):
-                        if hit.brand_id in found:
-                            continue
-                        if hit.weak:
-                            if not allow_weak:
-                                continue
-                            others = [w for j, w in enumerate(words) if not i <= j < i + size]
-                            if any(w not in service and not w.isdigit() for w in others):
-                                continue
-                        found[hit.brand_id] = hit
-                        covered.update(range(i, i + size))
-        norm = _norm(text)
-        if not norm.isascii():
-            for alias, hit in self.scripts:
-                if hit.brand_id not in found and alias in norm:
+        for size, i, key in self._spans(words):
+            for hit in self.phrases[key]:
+                if hit.brand_id in found:
+                    continue
+                if hit.weak:
+                    if not allow_weak:
+                        continue
+                    others = [w for j, w in enumerate(words) if not i <= j < i + size]
+                    if any(w not in service and not w.isdigit() for w in others):
+                        continue
+                found[hit.brand_id] = hit
+        norm = nfkc.casefold()  # _norm(text)
+        if not norm.isascii() and self._scripts_ac is not None:
+            # the non-Latin names the text contains, in self.scripts order (longest first)
+            present = sorted({k for k, _, _ in self._scripts_ac.find_matches_as_indexes(norm, overlapping=True)})
+            for k in present:
+                hit = self.scripts[k][1]
+                if hit.brand_id not in found:
                     found[hit.brand_id] = hit
-        return list(found.values())
+        return tuple(found.values())
+
+
+@lru_cache(maxsize=4096)
+def _find_cached(index: NameIndex, text: str, allow_weak: bool) -> tuple[NameHit, ...]:
+    return index._find(text, allow_weak)

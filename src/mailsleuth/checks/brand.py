@@ -172,7 +172,8 @@ def _recipient_domains(ctx: Context, idx: BrandIndex) -> tuple[str, ...]:
             found.append(v.rsplit("@", 1)[1].strip("<> "))
     if not found:
         for h in ctx.message.get_all("Received")[:5]:
-            m = _FOR.search(h.value[:1000])
+            v = h.value[:1000]
+            m = _FOR.search(v) if "@" in v else None  # (the pattern needs an @)
             if m:
                 found.append(m.group(1).rsplit("@", 1)[1])
     out = []

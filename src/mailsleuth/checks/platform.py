@@ -4,8 +4,6 @@ enrichment (NS/MX/SPF of the sender's domain, origin AS) when infra.dns ran."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.infra.platforms import match, observe, platform_by_id
 from mailsleuth.infra.view import view_for
@@ -27,8 +25,8 @@ def _ev(h: SignalHit) -> Evidence:
 def infra_platform(ctx: Context) -> Outcome:
     view = view_for(ctx)
     enrichment = ctx.artifact("infra.dns")
-    result = match(observe(view, ctx.message, enrichment if isinstance(enrichment, Enrichment) else None))
-    result = replace(result, used_dns=isinstance(enrichment, Enrichment))
+    enriched = enrichment if isinstance(enrichment, Enrichment) else None
+    result = match(observe(view, ctx.message, enriched), used_dns=enriched is not None)
     out = Outcome(artifact=result)
     for m in result.matches:
         ev = [_ev(h) for h in m.signals[:8]]

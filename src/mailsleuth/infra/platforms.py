@@ -18,7 +18,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -161,13 +161,14 @@ def load_platforms() -> tuple[Platform, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity (a key of _suffix_hits' cache)
 class _Index:
     platforms: tuple[Platform, ...]
     by_header: dict[str, tuple[tuple[int, Signal], ...]]
     by_suffix: dict[str, dict[str, tuple[tuple[int, Signal], ...]]]  # kind -> suffix -> signals
     by_asn: dict[int, tuple[tuple[int, Signal], ...]]
-    patterned: tuple[tuple[int, Signal], ...]  # message_id / return_path patterns
+    patterned: dict[str, tuple[tuple[int, Signal], ...]]  # kind (message_id / return_path) -> patterned signals
+    position: dict[str, int]  # platform id -> index in platforms
 
 
 @cache
@@ -176,7 +177,7 @@ def index(platforms: tuple[Platform, ...] | None = None) -> _Index:
     by_header: dict[str, list[tuple[int, Signal]]] = {}
     by_suffix: dict[str, dict[str, list[tuple[int, Signal]]]] = {}
     by_asn: dict[int, list[tuple[int, Signal]]] = {}
-    patterned: list[tuple[int, Signal]] = []
+    patterned: dict[str, list[tuple[int, Signal]]] = {}
     for i, p in enumerate(plats):
         for s in p.signals:
             if s.kind == "header":
@@ -185,7 +186,7 @@ def index(platforms: tuple[Platform, ...] | None = None) -> _Index:
                 for n in s.numbers:
                     by_asn.setdefault(n, []).append((i, s))
             elif s.kind in ("message_id", "return_path") and s.pattern is not None:
-                patterned.append((i, s))
+                patterned.setdefault(s.kind, []).append((i, s))
             if s.kind in ("message_id", "return_path", "dkim", "host", "ns", "mx", "spf") and s.domains:
                 for d in s.domains:
                     by_suffix.setdefault(s.kind, {}).setdefault(d, []).append((i, s))
@@ -194,25 +195,37 @@ def index(platforms: tuple[Platform, ...] | None = None) -> _Index:
         by_header={k: tuple(v) for k, v in by_header.items()},
         by_suffix={k: {d: tuple(v) for d, v in m.items()} for k, m in by_suffix.items()},
         by_asn={k: tuple(v) for k, v in by_asn.items()},
-        patterned=tuple(patterned),
+        patterned={k: tuple(v) for k, v in patterned.items()},
+        position={p.id: i for i, p in reversed(list(enumerate(plats)))},  # the first of a duplicated id
     )
 
 
-def _suffix_hits(idx: _Index, kind: str, name: str) -> list[tuple[int, Signal, str]]:
-    table = idx.by_suffix.get(kind)
-    if not table or not name:
-        return []
-    labels = name.lower().strip(".").split(".")[-12:]
+def _suffix_hits(idx: _Index, kind: str, name: str) -> tuple[tuple[int, Signal, str], ...]:
+    """(platform index, signal, suffix) for the ``kind`` signals whose domains ``name`` lies under
+    (the name itself or a parent, of its last 12 labels, not the last label alone), longest suffix
+    first, one hit per signal."""
+    if not name or kind not in idx.by_suffix:
+        return ()
+    return _suffix_hits_cached(idx, kind, name)
+
+
+@lru_cache(maxsize=8192)
+def _suffix_hits_cached(idx: _Index, kind: str, name: str) -> tuple[tuple[int, Signal, str], ...]:
+    table = idx.by_suffix[kind]
+    n = name.lower().strip(".")
+    if n.count(".") >= 12:
+        n = n[len(n.rsplit(".", 12)[0]) + 1 :]  # the last 12 labels
     out = []
     seen: set[int] = set()
-    for k in range(len(labels) - 1):  # longest suffix first; one hit per signal
-        hit = table.get(".".join(labels[k:]))
-        if hit:
-            for i, s in hit:
-                if id(s) not in seen:
-                    seen.add(id(s))
-                    out.append((i, s, ".".join(labels[k:])))
-    return out
+    pos = 0
+    while (dot := n.find(".", pos)) >= 0:  # each suffix of two labels or more, longest first
+        suffix = n[pos:]
+        for i, s in table.get(suffix, ()):
+            if id(s) not in seen:
+                seen.add(id(s))
+                out.append((i, s, suffix))
+        pos = dot + 1
+    return tuple(out)
 
 
 @dataclass(slots=True)
@@ -239,10 +252,10 @@ def marks(obs: Observed, platforms: tuple[Platform, ...] | None = None) -> dict[
     return out
 
 
-def match(obs: Observed, platforms: tuple[Platform, ...] | None = None) -> Platforms:
+def match(obs: Observed, platforms: tuple[Platform, ...] | None = None, *, used_dns: bool = False) -> Platforms:
     idx = index(platforms)
     hits = _collect(obs, idx)
-    return _decide(idx, hits)
+    return _decide(idx, hits, used_dns)
 
 
 def _collect(obs: Observed, idx: _Index) -> dict[tuple[int, str], dict[tuple[str, str], SignalHit]]:
@@ -262,15 +275,15 @@ def _collect(obs: Observed, idx: _Index) -> dict[tuple[int, str], dict[tuple[str
     if obs.message_id:
         value, ref = obs.message_id
         host = value.strip().strip("<>").rpartition("@")[2]
-        for i, s in idx.patterned:
-            if s.kind == "message_id" and s.pattern is not None and s.pattern.search(value[:_MAX_VALUE]):
+        for i, s in idx.patterned.get("message_id", ()):
+            if s.pattern is not None and s.pattern.search(value[:_MAX_VALUE]):
                 add(i, s, value[:200], ref, "origin")
         for i, s, suf in _suffix_hits(idx, "message_id", host):
             add(i, s, value[:200], ref, "origin", suf)
     if obs.return_path:
         value, ref = obs.return_path
-        for i, s in idx.patterned:
-            if s.kind == "return_path" and s.pattern is not None and s.pattern.search(value[:_MAX_VALUE]):
+        for i, s in idx.patterned.get("return_path", ()):
+            if s.pattern is not None and s.pattern.search(value[:_MAX_VALUE]):
                 add(i, s, value[:200], ref, "origin")
         for i, s, suf in _suffix_hits(idx, "return_path", value.rpartition("@")[2]):
             add(i, s, value[:200], ref, "origin", suf)
@@ -290,12 +303,11 @@ def _collect(obs: Observed, idx: _Index) -> dict[tuple[int, str], dict[tuple[str
     return hits
 
 
-def _decide(idx: _Index, hits: dict[tuple[int, str], dict[tuple[str, str], SignalHit]]) -> Platforms:
+def _decide(idx: _Index, hits: dict[tuple[int, str], dict[tuple[str, str], SignalHit]],
+            used_dns: bool = False) -> Platforms:
     matches: list[PlatformMatch] = []
-    present = {pi for pi, _side in hits}
-    for pi, p in enumerate(idx.platforms):
-        if pi not in present:
-            continue  # no signal at all: neither side can reach a threshold
+    for pi in sorted({pi for pi, _side in hits}):  # platforms without any signal reach no threshold
+        p = idx.platforms[pi]
         origin = hits.get((pi, "origin"), {})
         domain = hits.get((pi, "domain"), {})
         relay = hits.get((pi, "relay"), {})
@@ -313,20 +325,13 @@ def _decide(idx: _Index, hits: dict[tuple[int, str], dict[tuple[str, str], Signa
     by_key = {(m.id, m.role): m for m in matches}
     matches = [m for m in matches
                if not any((y, m.role) in by_key and by_key[(y, m.role)].confidence >= m.confidence
-                          for y in idx.platforms[_pos(idx, m.id)].yields_to)]
+                          for y in idx.platforms[idx.position.get(m.id, 0)].yields_to)]
     kind_rank = {"esp": 0, "mailbox": 1, "gateway": 2}
     matches.sort(key=lambda m: (m.role != "origin", -m.confidence, kind_rank.get(m.kind, 3), m.id))
     origins = [m for m in matches if m.role == "origin"]
     return Platforms(matches=tuple(matches), origin=origins[0].id if origins else None,
                      platform=origins[0].name if origins else None,
-                     relays=tuple(m.id for m in matches if m.role == "relay"))
-
-
-def _pos(idx: _Index, pid: str) -> int:
-    for i, p in enumerate(idx.platforms):
-        if p.id == pid:
-            return i
-    return 0
+                     relays=tuple(m.id for m in matches if m.role == "relay"), used_dns=used_dns)
 
 
 def _mk(p: Platform, role: str, score: float, sigs: tuple[SignalHit, ...]) -> PlatformMatch:
@@ -336,10 +341,9 @@ def _mk(p: Platform, role: str, score: float, sigs: tuple[SignalHit, ...]) -> Pl
 
 
 def platform_by_id(pid: str) -> Platform | None:
-    for p in load_platforms():
-        if p.id == pid:
-            return p
-    return None
+    idx = index()
+    pos = idx.position.get(pid)
+    return idx.platforms[pos] if pos is not None else None
 
 
 def platform_for_domain(kind: str, name: str) -> Platform | None:
@@ -349,11 +353,14 @@ def platform_for_domain(kind: str, name: str) -> Platform | None:
     return idx.platforms[hits[0][0]] if hits else None
 
 
-def observe(view: Any, msg: Any, enrichment: Enrichment | None = None) -> Observed:
-    """Build the matcher's input from a message view (mailsleuth.infra.view) and DNS answers."""
+def observe(view: Any, msg: Any, enrichment: Enrichment | None = None,
+            platforms: tuple[Platform, ...] | None = None) -> Observed:
+    """Build the matcher's input from a message view (mailsleuth.infra.view) and DNS answers.
+    Of the headers, only those some signal of ``platforms`` (default: all) names are kept: no
+    other can fire."""
     obs = Observed()
-    for h in msg.headers[:400]:
-        obs.headers.append((h.lname, h.value[:_MAX_VALUE], h.ref))
+    named = index(platforms).by_header
+    obs.headers = [(h.lname, h.value[:_MAX_VALUE], h.ref) for h in msg.headers[:400] if h.name.lower() in named]
     mid = msg.get("Message-ID")
     if mid is not None and mid.value.strip():
         obs.message_id = (mid.value.strip()[:300], mid.ref)
