@@ -238,10 +238,13 @@ def _fast_resinfo(r: _Reader, semicolon_optional: bool) -> ReportedResult | None
     m = _FAST_RESINFO.match(r.s, r.i)
     if m is None or (m["semi"] is None and not semicolon_optional):
         return None
+    props_start, props_end = m.span("props")
+    if r.s.count("=", props_start, props_end) >= MAX_PROPERTIES:
+        return None  # perhaps more properties than are kept: the careful reader stops at the limit
     method = m["method"].lower()
     reason: str | None = None
     props: list[AuthProperty] = []
-    for key, name, value in _FAST_PROP.findall(r.s, m.start("props"), m.end("props")):
+    for key, name, value in _FAST_PROP.findall(r.s, props_start, props_end):
         if value.startswith('"'):
             value = value[1:-1]
         lkey = key.lower()
