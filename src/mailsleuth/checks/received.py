@@ -682,7 +682,13 @@ def _findings(ctx: Context, chain: ChainAnalysis, views: list[HopView], bview: H
 
 
 def _names(h: Hop) -> list[str]:
-    return [n.lower().rstrip(".") for n in (h.from_helo, h.from_rdns) if n and not is_ip_literal(n)]
+    """The client's names for comparison (lower case, no trailing dot), addresses left out."""
+    return [k for n in (h.from_helo, h.from_rdns) if n and (k := _name_key(n)) is not None]
+
+
+@lru_cache(maxsize=8192)
+def _name_key(name: str) -> str | None:
+    return None if is_ip_literal(name) else name.lower().rstrip(".")
 
 
 def _continues(lower: Hop, upper: Hop) -> bool:
