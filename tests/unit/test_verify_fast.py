@@ -277,6 +277,21 @@ def test_presumed_signed_changes_nothing(pieces: list[bytes]) -> None:
         ours.verify_message(raw, has_body=True, resolver=res, now=now)
 
 
+def test_remembered_helpers_answer_as_computed_and_skip_long_inputs() -> None:
+    long = ".".join(["a"] * 300)
+    for name in ("example.com", "a..example.com", "localhost", "x" * 64 + ".com", "[192.0.2.1]", long, long + "."):
+        for multi in (True, False):
+            assert spf.valid_domain(name, multi_label=multi) == spf._valid_domain(name, multi)
+        assert dmarc._walk_names(name) == dmarc._walk(name)
+    assert dmarc.Walker(MemoryResolver({})).walk_names("mail.example.com") == ["mail.example.com", "example.com", "com"]
+    before = spf._valid_domain_cached.cache_info().currsize
+    spf.valid_domain(long + ".example")  # too long to be remembered
+    assert spf._valid_domain_cached.cache_info().currsize == before
+    big = ("v=DKIM1; p=" + "A" * 9000, "v=spf1 -all", "p=x")
+    assert ours._key_records(big) == ours._keyish(big) == (big[0], big[2])
+    assert ours._key_records(big[1:]) == ("p=x",)
+
+
 # -- whole paths: shared reading vs a reading of its own --------------------------------------------------
 
 def test_dkim_and_arc_give_the_same_result_with_a_shared_reading() -> None:

@@ -252,10 +252,19 @@ class KeyFetcher:
         return rec.encode("utf-8", errors="replace") if rec is not None else None
 
 
-@lru_cache(maxsize=1024)
 def _key_records(records: tuple[str, ...]) -> tuple[str, ...]:
-    """The TXT records that look like a DKIM key (have a p= tag). Remembered: keys recur."""
+    """The TXT records that look like a DKIM key (have a p= tag). Remembered for answers of a
+    usual size: the same keys recur."""
+    if sum(map(len, records)) > 8192:
+        return _keyish(records)
+    return _keyish_cached(records)
+
+
+def _keyish(records: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(r for r in records if _P_TAG.search(r))
+
+
+_keyish_cached = lru_cache(maxsize=1024)(_keyish)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -137,9 +137,13 @@ def policies(rec: DmarcRecord, mode: str) -> tuple[str, str | None, str | None] 
     return None
 
 
-@lru_cache(maxsize=4096)
 def _walk_names(domain: str) -> tuple[str, ...]:
-    """:meth:`Walker.walk_names`, remembered (a pure function of the name; the same domains recur)."""
+    """:meth:`Walker.walk_names`, remembered for names of a usable length (a pure function of the
+    name; the same domains recur)."""
+    return _walk_names_cached(domain) if len(domain) <= 254 else _walk(domain)
+
+
+def _walk(domain: str) -> tuple[str, ...]:
     labels = [lab for lab in domain.split(".") if lab]
     names = [".".join(labels)]
     cur = labels[-7:] if len(labels) >= 8 else labels[1:]
@@ -147,6 +151,9 @@ def _walk_names(domain: str) -> tuple[str, ...]:
         names.append(".".join(cur))
         cur = cur[1:]
     return tuple(names)
+
+
+_walk_names_cached = lru_cache(maxsize=4096)(_walk)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

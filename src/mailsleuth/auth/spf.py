@@ -259,7 +259,14 @@ def _parse_mechanism(tok: str, q: str, name: str, rest: str) -> _Term:
 
 
 def valid_domain(name: str, *, multi_label: bool = True) -> str | None:
-    """Why ``name`` is not usable as a DNS name for SPF, or None when it is."""
+    """Why ``name`` is not usable as a DNS name for SPF, or None when it is. Remembered for names
+    of a usable length (a pure function of the name, and the same domains recur)."""
+    if len(name) > 254:
+        return _valid_domain(name, multi_label)
+    return _valid_domain_cached(name, multi_label)
+
+
+def _valid_domain(name: str, multi_label: bool) -> str | None:
     n = name[:-1] if name.endswith(".") else name
     if not n:
         return "empty name"
@@ -275,6 +282,9 @@ def valid_domain(name: str, *, multi_label: bool = True) -> str | None:
     if len(n) > 253:
         return "name longer than 253 characters"
     return None
+
+
+_valid_domain_cached = lru_cache(maxsize=4096)(_valid_domain)
 
 
 def _truncate(name: str) -> str:
