@@ -136,6 +136,14 @@ def test_fast_canonicalisation_helpers_match_dkimpy(pieces: list[bytes]) -> None
     assert ours.fast_unfold_header_value(value) == ours._DKIMPY_UNFOLD_HEADER_VALUE(value)
 
 
+@settings(max_examples=1000, deadline=None)
+@given(st.binary(max_size=40), st.text(max_size=30))
+def test_white_space_removal_matches_the_regexes(value: bytes, text: str) -> None:
+    assert ours.without_wsp(value) == re.sub(rb"\s+", b"", value)
+    for t in (text, text + " x", "A\x1cB", "a\u00a0b", "AAAA=", "ab\tcd"):
+        assert ours._text_without_wsp(t) == re.sub(r"\s+", "", t)
+
+
 _TAG_VALUES = {
     b"v": [b"1", b"2", b""], b"a": [b"rsa-sha256", b"rsa-sha1", b"ed25519-sha256", b"RSA-SHA256", b"hmac"],
     b"b": [b"AAAA", b"AAA=", b"AA AA", b"AAAAA", b"A!AA", b"====", b"", b"AAAA\r\n "],
@@ -253,6 +261,35 @@ def test_cached_dmarc_parse_matches_the_parser() -> None:
                  "v=spf1 -all", "v = DMARC1 ; p=none", "v=DMARC1; p=none; psd=y; t=y"):
         for _ in range(2):
             assert dmarc.parse_record("example.com", text) == dmarc.parse_record.__wrapped__("example.com", text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([b"DKIM-Signature: v=1; d=example.com; s=s; h=from; b=AA; bh=AA",
+                                 b"dkim-signature : v=1", b"X-Note: mentions dkim-signature:", b"From: a@example.com",
+                                 b" folded", b"not a header", b"Subject: s", b"\r\n", b"\n"]), max_size=8))
+def test_presumed_signed_changes_nothing(pieces: list[bytes]) -> None:
+    from datetime import UTC, datetime
+
+    raw = b"\r\n".join(pieces) + b"\r\n\r\nbody\r\n"
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    res = MemoryResolver({})
+    assert ours.verify_message(raw, has_body=True, resolver=res, now=now, presumed_signed=True) == \
+        ours.verify_message(raw, has_body=True, resolver=res, now=now)
+
+
+def test_remembered_helpers_answer_as_computed_and_skip_long_inputs() -> None:
+    long = ".".join(["a"] * 300)
+    for name in ("example.com", "a..example.com", "localhost", "x" * 64 + ".com", "[192.0.2.1]", long, long + "."):
+        for multi in (True, False):
+            assert spf.valid_domain(name, multi_label=multi) == spf._valid_domain(name, multi)
+        assert dmarc._walk_names(name) == dmarc._walk(name)
+    assert dmarc.Walker(MemoryResolver({})).walk_names("mail.example.com") == ["mail.example.com", "example.com", "com"]
+    before = spf._valid_domain_cached.cache_info().currsize
+    spf.valid_domain(long + ".example")  # too long to be remembered
+    assert spf._valid_domain_cached.cache_info().currsize == before
+    big = ("v=DKIM1; p=" + "A" * 9000, "v=spf1 -all", "p=x")
+    assert ours._key_records(big) == ours._keyish(big) == (big[0], big[2])
+    assert ours._key_records(big[1:]) == ("p=x",)
 
 
 # -- whole paths: shared reading vs a reading of its own --------------------------------------------------

@@ -20,7 +20,7 @@ import dkim
 from dkim.canonicalization import CanonicalizationPolicy
 from dkim.util import InvalidTagValueList
 
-from mailsleuth.auth.dkim import _QUIET, KeyFetcher, parse_tag_value
+from mailsleuth.auth.dkim import _QUIET, KeyFetcher, parse_tag_value, without_wsp
 from mailsleuth.auth.rfc822 import Rfc822
 from mailsleuth.dns.base import Resolver, Status
 from mailsleuth.model.auth import AuthResultValue, TraceStep, VerifiedResult
@@ -126,7 +126,7 @@ def _tags(value: bytes | None) -> dict[bytes, bytes]:
 
 
 _ARC_NAMES = frozenset(dkim.ARC.ARC_HEADERS)
-_WSP = re.compile(rb"\s+")
+_ARC_NAME_TEXT = frozenset(n.decode("ascii") for n in _ARC_NAMES)
 
 
 class _Arc(dkim.ARC):
@@ -145,10 +145,16 @@ class _Arc(dkim.ARC):
         super().__init__(None, logger=_QUIET)
         self.source = source
         self.headers = source.headers()
+        self._all = (self.headers, source.names())  # every field, and its lower-case name (ASCII)
+
+    def _fields_named(self, wanted: set[str] | frozenset[str]) -> list[tuple[bytes, bytes]]:
+        """The fields whose (lower-case) names are in ``wanted``, in their order."""
+        fields, names = self._all
+        return [f for n, f in zip(names, fields, strict=True) if n in wanted]
 
     def sorted_arc_headers(self) -> Any:
         everything = self.headers
-        self.headers = [h for h in everything if h[0].lower() in _ARC_NAMES]
+        self.headers = self._fields_named(_ARC_NAME_TEXT)
         try:
             return super().sorted_arc_headers()
         finally:
@@ -159,9 +165,10 @@ class _Arc(dkim.ARC):
         sig = self._check_body_hash(sig)
         if b"bh" in sig:  # left to dkimpy
             self.body = self.source.body
-        wanted = {h.lower() for h in include_headers}
+        # the names as the (ASCII) field names compare with them: a non-ASCII one matches none
+        wanted = {h.lower().decode("ascii", errors="replace") for h in include_headers}
         everything = self.headers
-        self.headers = [h for h in everything if h[0].lower() in wanted]
+        self.headers = self._fields_named(wanted)
         try:
             return super().verify_sig_process(sig, include_headers, sig_header, dnsfunc)
         finally:
@@ -176,7 +183,7 @@ class _Arc(dkim.ARC):
         try:
             policy = CanonicalizationPolicy.from_c_value(sig.get(b"c", b"simple/simple"))
             hasher = dkim.HASH_ALGORITHMS[sig[b"a"]]
-            expected = base64.b64decode(_WSP.sub(b"", sig[b"bh"]))
+            expected = base64.b64decode(without_wsp(sig[b"bh"]))
         except Exception:  # dkimpy raises its own error for these, in its own order
             return sig
         computed = hasher(self.source.canonical_body(policy)).digest()
@@ -197,7 +204,7 @@ def verify_arc(raw: bytes, *, resolver: Resolver, fetcher: KeyFetcher | None = N
         reason = f"the header block cannot be read for ARC ({type(exc).__name__})"
         return ArcVerification(result=VerifiedResult(method="arc", result=AuthResultValue.PERMERROR, subject="ARC chain",
                                                      cause=reason), chain="fail", reason=reason)
-    sets = _header_instances(arc.headers)
+    sets = _header_instances(arc._fields_named(_ARC_NAME_TEXT))  # the others are skipped there anyway
     if not sets:
         return ArcVerification(result=VerifiedResult(method="arc", result=AuthResultValue.NONE, subject="ARC chain",
                                                      cause="the message has no ARC sets"),

@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import dkim
@@ -151,9 +151,9 @@ def dkimpy_accepts_fields(sig: dict[bytes, bytes]) -> bool:
     if sig[b"a"] not in dkim.HASH_ALGORITHMS:
         return False
     b = sig[b"b"]
-    if _B64_VALUE.match(b) is None or len(_WSP_B.sub(b"", b)) % 4:
+    if _B64_VALUE.match(b) is None or len(without_wsp(b)) % 4:
         return False
-    if len(_WSP_B.sub(b"", sig[b"bh"])) % 4:  # dkimpy tests bh='s characters on b=, as above
+    if len(without_wsp(sig[b"bh"])) % 4:  # dkimpy tests bh='s characters on b=, as above
         return False
     if b"cv" in sig and sig[b"cv"] not in _CV_VALUES:
         return False
@@ -186,7 +186,20 @@ _HEADER_END = re.compile(rb"(?:^|\r?\n)\r?\n")  # the empty line after the heade
 _SIGNATURE_FIELD = re.compile(rb"(?im)^dkim-signature[ \t]*:")
 _P_TAG = re.compile(r"(^|;)\s*p\s*=")
 _WSP = re.compile(r"\s+")
-_WSP_B = re.compile(rb"\s+")
+_ASCII_WSP = b" \t\n\r\x0b\x0c"  # what \s matches in a bytes pattern
+
+
+def without_wsp(value: bytes) -> bytes:
+    """``re.sub(rb"\\s+", b"", value)`` (dkimpy's way to drop folding white space), done by a
+    translation instead of a regex scan."""
+    return value.translate(None, _ASCII_WSP)
+
+
+def _text_without_wsp(text: str) -> str:
+    """``_WSP.sub("", text)``; printable ASCII without a space has no white space to remove."""
+    if text.isascii() and text.isprintable() and " " not in text:
+        return text
+    return _WSP.sub("", text)
 
 
 class KeyFetcher:
@@ -225,10 +238,10 @@ class KeyFetcher:
         ans = self.lookup(name)
         if ans.status is not Status.NOERROR or not ans.records:
             return None
-        keyish = [r for r in ans.records if _P_TAG.search(r)]
+        keyish = _key_records(ans.records)
         if len(keyish) > 1:
             self.ambiguous.add(ans.name)
-        return (keyish or list(ans.records))[0]
+        return (keyish or ans.records)[0]
 
     def __call__(self, name: bytes | str, timeout: float = 5) -> bytes | None:
         text = name.decode("utf-8", errors="replace") if isinstance(name, bytes) else name
@@ -237,6 +250,21 @@ class KeyFetcher:
             raise dkim.DnsTimeoutError(f"{ans.name}: {ans.status.value}")
         rec = self.record(text)
         return rec.encode("utf-8", errors="replace") if rec is not None else None
+
+
+def _key_records(records: tuple[str, ...]) -> tuple[str, ...]:
+    """The TXT records that look like a DKIM key (have a p= tag). Remembered for answers of a
+    usual size: the same keys recur."""
+    if sum(map(len, records)) > 8192:
+        return _keyish(records)
+    return _keyish_cached(records)
+
+
+def _keyish(records: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(r for r in records if _P_TAG.search(r))
+
+
+_keyish_cached = lru_cache(maxsize=1024)(_keyish)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -282,7 +310,7 @@ def _int_tag(tags: dict[bytes, bytes], tag: bytes) -> int | None:
     if v is None:
         return None
     if not v.isdigit():  # digits only: no white space to remove
-        v = _WSP_B.sub(b"", v)
+        v = without_wsp(v)
     if not v.isdigit() or len(v) > 15:
         raise ValueError(f"{_s(tag)}= is not a decimal number ({_s(v)[:30]})")
     return int(v)
@@ -446,8 +474,9 @@ class DkimVerifier:
 
     def _result(self, w: _Work, result: AuthResultValue, cause: str, *, complete: bool = True,
                 subject: str = "") -> VerifiedResult:
+        # The result takes the work's details over: a work ends with its result, never changed after.
         return VerifiedResult(method="dkim", result=result, subject=subject or str(w.details.get("subject", "")),
-                              cause=cause, complete=complete, trace=tuple(w.trace), details=dict(w.details))
+                              cause=cause, complete=complete, trace=tuple(w.trace), details=w.details)
 
     def _verify(self, idx: int, w: _Work) -> VerifiedResult:
         d = w.details
@@ -464,7 +493,7 @@ class DkimVerifier:
         sd, ss = _s(tags.get(b"d")).strip().lower(), _s(tags.get(b"s")).strip()
         d.update(d=sd, s=ss, i=_s(tags.get(b"i")).strip() or f"@{sd}", algorithm=_s(tags.get(b"a")).strip().lower(),
                  canonicalization=_s(tags.get(b"c", b"simple/simple")).strip().lower(),
-                 subject=f"d={sd} s={ss}", bh=_WSP.sub("", _s(tags.get(b"bh"))))
+                 subject=f"d={sd} s={ss}", bh=_text_without_wsp(_s(tags.get(b"bh"))))
         hnames = [x.strip().lower() for x in _s(tags.get(b"h")).split(":") if x.strip()]
         d["signed_headers"] = hnames
         from_count = len(self._header_index.get("from", ()))
@@ -637,7 +666,7 @@ def verify_header_signature(sig: dict[bytes, bytes], include: list[bytes], sighe
     if b"from" in include:
         include.append(b"from")
     dkim.hash_headers(h, policy, policy.canonicalize_headers(fields), include, sigheader, sig)
-    signature = base64.b64decode(_WSP_B.sub(b"", sig[b"b"]))
+    signature = base64.b64decode(without_wsp(sig[b"b"]))
     try:
         return bool(dkim.RSASSA_PKCS1_v1_5_verify(h, signature, pk))
     except (TypeError, dkim.DigestTooLargeError) as exc:
@@ -673,20 +702,29 @@ _QUIET = _Quiet()
 
 def verify_message(raw: bytes, *, has_body: bool, resolver: Resolver, now: datetime,
                    delivered_at: datetime | None = None, delivered_at_source: str = "unknown",
-                   fetcher: KeyFetcher | None = None, parsed: Rfc822 | None = None) -> DkimVerification:
+                   fetcher: KeyFetcher | None = None, parsed: Rfc822 | None = None,
+                   presumed_signed: bool = False) -> DkimVerification:
     """Verify every DKIM-Signature of ``raw``. ``delivered_at`` is when the trusted hop received it.
-    ``parsed`` is dkimpy's reading of ``raw`` when the caller has it already (shared with ARC)."""
+    ``parsed`` is dkimpy's reading of ``raw`` when the caller has it already (shared with ARC).
+    ``presumed_signed``: the caller's own reading found a DKIM-Signature field, so the quick test
+    for an unsigned message is skipped (the answer is the same either way, see below)."""
     fetcher = fetcher or KeyFetcher(resolver)
     eval_time = delivered_at or now
     source = parsed if parsed is not None and parsed.raw is raw else Rfc822(raw)
     block = source.header_block
+    evaluated_at = eval_time.isoformat()
+    delivered = delivered_at.isoformat() if delivered_at else None
+    unsigned = partial(DkimVerification, signatures=(), evaluated_at=evaluated_at, delivered_at=delivered,
+                       delivered_at_source=delivered_at_source, body_checked=has_body)
     # unsigned: spare dkimpy's parse (the substring test, cheap, is a necessary condition for the regex)
-    if b"dkim-signature" not in block.lower() or not _SIGNATURE_FIELD.search(block):
-        return DkimVerification(signatures=(), evaluated_at=eval_time.isoformat(),
-                                delivered_at=delivered_at.isoformat() if delivered_at else None,
-                                delivered_at_source=delivered_at_source, body_checked=has_body)
+    if not presumed_signed and (b"dkim-signature" not in block.lower() or not _SIGNATURE_FIELD.search(block)):
+        return unsigned()
     v = DkimVerifier(raw, has_body=has_body, fetcher=fetcher, eval_time=eval_time, now=now, delivered_at=delivered_at,
                      parsed=source)
+    # A block that dkimpy reads has a DKIM-Signature field exactly when the regex finds one; one it
+    # cannot read counts as signed when the regex finds one (then its error is the note).
+    if not v.sigheaders and not (v.error and _SIGNATURE_FIELD.search(block)):
+        return unsigned()
     notes: list[str] = []
     if v.error:
         notes.append(v.error)
@@ -697,7 +735,6 @@ def verify_message(raw: bytes, *, has_body: bool, resolver: Resolver, now: datet
     if extra:
         notes.append(f"{extra} further DKIM-Signature header(s) were not verified (limit {MAX_SIGNATURES})")
     return DkimVerification(
-        signatures=tuple(results), evaluated_at=eval_time.isoformat(),
-        delivered_at=delivered_at.isoformat() if delivered_at else None, delivered_at_source=delivered_at_source,
-        body_checked=has_body, not_verified=extra, notes=tuple(notes),
+        signatures=tuple(results), evaluated_at=evaluated_at, delivered_at=delivered,
+        delivered_at_source=delivered_at_source, body_checked=has_body, not_verified=extra, notes=tuple(notes),
     )

@@ -137,6 +137,25 @@ def policies(rec: DmarcRecord, mode: str) -> tuple[str, str | None, str | None] 
     return None
 
 
+def _walk_names(domain: str) -> tuple[str, ...]:
+    """:meth:`Walker.walk_names`, remembered for names of a usable length (a pure function of the
+    name; the same domains recur)."""
+    return _walk_names_cached(domain) if len(domain) <= 254 else _walk(domain)
+
+
+def _walk(domain: str) -> tuple[str, ...]:
+    labels = [lab for lab in domain.split(".") if lab]
+    names = [".".join(labels)]
+    cur = labels[-7:] if len(labels) >= 8 else labels[1:]
+    while cur and len(names) < MAX_WALK_QUERIES:
+        names.append(".".join(cur))
+        cur = cur[1:]
+    return tuple(names)
+
+
+_walk_names_cached = lru_cache(maxsize=4096)(_walk)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Lookup:
     name: str  # the domain (without _dmarc.)
@@ -186,7 +205,7 @@ class Walker:
         if ans.status.is_temporary:
             self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome="temperror", dns=(line,)))
             raise _Incomplete(R.TEMPERROR, f"DNS error: TXT _dmarc.{domain} -> {ans.status.value}", False)
-        recs = tuple(r for r in (parse_record(domain, t) for t in ans.records) if r is not None)
+        recs = tuple([r for t in ans.records if (r := parse_record(domain, t)) is not None])
         lk = Lookup(name=domain, status=ans.status, records=recs, dns=line)
         if not recs:
             outcome, detail = "no record", ans.status.value if ans.status is not Status.NOERROR else \
@@ -201,17 +220,11 @@ class Walker:
 
     def walk_names(self, domain: str) -> list[str]:
         """The names an RFC 9989 tree walk queries, in order (at most 8)."""
-        labels = [lab for lab in domain.split(".") if lab]
-        names = [".".join(labels)]
-        cur = labels[-7:] if len(labels) >= 8 else labels[1:]
-        while cur and len(names) < MAX_WALK_QUERIES:
-            names.append(".".join(cur))
-            cur = cur[1:]
-        return names
+        return list(_walk_names(domain))
 
     def policy_walk(self, domain: str) -> DmarcRecord | None:
         """RFC 9989 policy discovery: the first valid record met walking up from the Author Domain."""
-        for name in self.walk_names(domain):
+        for name in _walk_names(domain):
             lk = self.lookup(name, "policy")
             if lk is not None and lk.single is not None:
                 return lk.single
@@ -219,7 +232,7 @@ class Walker:
 
     def org_walk(self, domain: str) -> tuple[str, str]:
         """RFC 9989 4.10.2 organizational domain and how it was decided."""
-        names = self.walk_names(domain)
+        names = _walk_names(domain)
         found: list[str] = []
         for i, name in enumerate(names):
             lk = self.lookup(name, "org domain", tolerant=True)

@@ -23,10 +23,11 @@ from mailsleuth.model.message import Message
 
 _NEWLINE_NL = re.compile(rb"\n\r?\n")  # a line end followed by an empty line
 _HEADER_NAME = re.compile(rb"([\x21-\x7e]+?):")  # dkimpy's own pattern, compiled once
-# A field with its continuation lines, each line ending CRLF (a line with another CR or LF is not
+# A field with its continuation lines, each line ending CRLF (a line ending in a bare LF is not
 # matched). The name is dkimpy's (printable ASCII up to the first colon); anchored at line starts
-# and without backtracking, so that a search past a line that is not a field stays linear.
-_FIELD = re.compile(rb"^([!-9;-~]++):([^\r\n]*+\r\n(?:[ \t][^\r\n]*+\r\n)*+)", re.MULTILINE)
+# and without backtracking, so that a search past a line that is not a field stays linear. (The
+# CR is checked behind the line's last character: ``[^\n]`` is scanned far faster than ``[^\r\n]``.)
+_FIELD = re.compile(rb"^([!-9;-~]++):([^\n]*+(?<=\r)\n(?:[ \t][^\n]*+(?<=\r)\n)*+)", re.MULTILINE)
 
 
 def header_end(raw: bytes) -> tuple[int, int] | None:
@@ -64,8 +65,8 @@ def parse_headers(block: bytes) -> list[list[bytes]]:
 def _parse_headers_fast(block: bytes) -> list[tuple[bytes, bytes]] | None:
     """The common case in one regex pass: every line a field or its continuation, line ends CRLF
     throughout or LF throughout. None when the block is anything else (then read line by line)."""
-    # Each line, as dkimpy returns it, is followed by CRLF. A CR anywhere else (a bare CR, a line
-    # ending LF among CRLF ones) leaves a line unmatched, caught by the length test below.
+    # Each line, as dkimpy returns it, is followed by CRLF. A line ending in a bare LF (among CRLF
+    # ones) is left unmatched, caught by the length test below.
     text = (block if b"\r" in block else block.replace(b"\n", b"\r\n")) + b"\r\n"
     fields: list[tuple[bytes, bytes]] = _FIELD.findall(text)
     # The matches do not overlap and come in order: they cover the whole text, with no line left out

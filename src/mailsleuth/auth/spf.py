@@ -112,6 +112,7 @@ class _Term:
     network: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
     cidr4: int = 32
     cidr6: int = 128
+    network_text: str = ""  # str(network), made once with the (remembered) parse of the record
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,11 +255,18 @@ def _parse_mechanism(tok: str, q: str, name: str, rest: str) -> _Term:
     except ValueError:
         raise _Stop(R.PERMERROR, f"'{tok}': {addr!r} is not an {'IPv4' if name == 'ip4' else 'IPv6'} address") from None
     net = ipaddress.ip_network(f"{ipobj}/{plen}", strict=False)
-    return _Term(tok, q, name, network=net)
+    return _Term(tok, q, name, network=net, network_text=str(net))
 
 
 def valid_domain(name: str, *, multi_label: bool = True) -> str | None:
-    """Why ``name`` is not usable as a DNS name for SPF, or None when it is."""
+    """Why ``name`` is not usable as a DNS name for SPF, or None when it is. Remembered for names
+    of a usable length (a pure function of the name, and the same domains recur)."""
+    if len(name) > 254:
+        return _valid_domain(name, multi_label)
+    return _valid_domain_cached(name, multi_label)
+
+
+def _valid_domain(name: str, multi_label: bool) -> str | None:
     n = name[:-1] if name.endswith(".") else name
     if not n:
         return "empty name"
@@ -274,6 +282,9 @@ def valid_domain(name: str, *, multi_label: bool = True) -> str | None:
     if len(n) > 253:
         return "name longer than 253 characters"
     return None
+
+
+_valid_domain_cached = lru_cache(maxsize=4096)(_valid_domain)
 
 
 def _truncate(name: str) -> str:
@@ -301,6 +312,14 @@ class _Evaluator:
         self.top_record: str | None = None
         self._ptr_cache: dict[str, str | None] = {}
         self.upper_hex = False  # IPv6 nibbles in %{i}: keep the case the address was given in
+        self._ip_text: str | None = None
+
+    @property
+    def ip_text(self) -> str:
+        """``str(self.ip)``, made once (``ipaddress`` formats in Python, slowly)."""
+        if self._ip_text is None:
+            self._ip_text = str(self.ip)
+        return self._ip_text
 
     # -- DNS -------------------------------------------------------------------------------------
     def _q(self, name: str, rdtype: str, dns: list[str], *, tolerant: bool = False) -> Answer:
@@ -448,7 +467,8 @@ class _Evaluator:
             assert net is not None
             if net.version != ip.version:
                 return False, f"client is IPv{ip.version}"
-            return ip in net, f"{ip} {'is' if ip in net else 'is not'} in {net}"
+            inside = ip in net
+            return inside, f"{self.ip_text} {'is' if inside else 'is not'} in {term.network_text}"
         if name in DNS_TERMS:
             self._count(depth, domain, term.text)
         target = self._target(term, domain, dns)
@@ -482,7 +502,8 @@ class _Evaluator:
             ans = self._q(target, rdtype, dns)
             self._void(ans, depth, domain, term.text)
             hit = self._addr_match(ans.records, plen)
-            return hit is not None, (f"{ip} matches {hit}/{plen}" if hit else f"{ip} not among {rdtype} of {target}")
+            return hit is not None, (f"{self.ip_text} matches {hit}/{plen}" if hit
+                                     else f"{self.ip_text} not among {rdtype} of {target}")
         if name == "mx":
             ans = self._q(target, "MX", dns)
             self._void(ans, depth, domain, term.text)
@@ -498,8 +519,8 @@ class _Evaluator:
                 a = self._q(h, rdtype, dns)
                 hit = self._addr_match(a.records, plen)
                 if hit is not None:
-                    return True, f"{ip} matches MX {h} ({hit}/{plen})"
-            return False, f"{ip} is not an address of the MX hosts of {target}" if hosts else f"{target} has no MX"
+                    return True, f"{self.ip_text} matches MX {h} ({hit}/{plen})"
+            return False, f"{self.ip_text} is not an address of the MX hosts of {target}" if hosts else f"{target} has no MX"
         if name == "ptr":
             names = self._ptr_names(dns, tolerant=True)
             target = target.lower()

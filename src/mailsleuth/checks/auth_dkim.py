@@ -121,7 +121,8 @@ def verify_dkim(ctx: Context) -> Outcome:
     now = ctx.clock()
     result = verify_message(msg.raw, has_body=msg.has_body, resolver=ctx.resolver, now=now,
                             delivered_at=td.delivered_at, delivered_at_source=td.source,
-                            fetcher=KeyFetcher(ctx.resolver), parsed=rfc822.shared(msg))
+                            fetcher=KeyFetcher(ctx.resolver), parsed=rfc822.shared(msg),
+                            presumed_signed=bool(msg.get_all("DKIM-Signature")))
     out.artifact = result
     out.incomplete.extend(result.notes)
     frm = from_domain(ctx)

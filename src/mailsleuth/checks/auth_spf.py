@@ -138,20 +138,18 @@ def verify_spf(ctx: Context) -> Outcome:
     helo_raw = getattr(chain, "client_helo", None) if chain is not None else None
     helo = helo_raw.strip().strip("[]") if isinstance(helo_raw, str) and helo_raw.strip() else None
     sender, sender_src = envelope_sender(ctx, chain)
-    report = SpfReport(ip=ip, ip_source=ip_source, mailfrom=sender, mailfrom_source=sender_src, helo=helo)
+    why = ""
     if ip is None or parse_ip(ip) is None:
         why = ("no client IP is known (no boundary hop with an IP; give --ip)" if ip is None
                else f"the client IP {ip!r} is not an IP address")
-        out.incomplete.append(f"SPF: {why}")
-        out.findings.append(ctx.finding("SPF_INCOMPLETE", reason=why))
-        out.artifact = report
-        return out
-    if sender is None and helo is None:
+    elif sender is None and helo is None:
         why = "neither the envelope sender (Return-Path) nor the HELO name is known"
+    if why:
         out.incomplete.append(f"SPF: {why}")
         out.findings.append(ctx.finding("SPF_INCOMPLETE", reason=why))
-        out.artifact = report
+        out.artifact = SpfReport(ip=ip, ip_source=ip_source, mailfrom=sender, mailfrom_source=sender_src, helo=helo)
         return out
+    assert ip is not None
     evaluations: list[SpfResult] = []
     results: list[VerifiedResult] = []
     mf: SpfResult | None = None
