@@ -110,6 +110,8 @@ def split_host(url: str) -> tuple[str, str]:
 
 def refang(url: str) -> tuple[str, bool]:
     """('hxxp://evil[.]example', ...) -> ('http://evil.example', True)."""
+    if url[:4].lower() == "http" and "[" not in url and "(" not in url and "{" not in url:
+        return url, False  # the usual URL: no defanged scheme, and each mark opens with one of [ ( {
     out = url
     changed = False
     low = out[:8].lower()
@@ -321,7 +323,7 @@ class _Scanner:
             self.scan.dropped += 1
             return None
         url, defanged = refang(url)
-        link = RawLink(url=url, tag=tag, attr=attr, text=text, defanged=defanged)
+        link = RawLink(url, tag, attr, text, defanged)  # positional: the hot path
         self.scan.links.append(link)
         return link
 
