@@ -216,11 +216,13 @@ def collect(ctx: Context) -> tuple[LinksArtifact, list[str]]:
         else:
             raws, more = links_from_text(text, max_links=max(room, 0))
             dropped += more
+        before = len(links)
         for raw in raws:
             link = build_link(raw, part.path)
             if link is not None:
                 links.append(link)
-                counts[f"from_{kind}"] += 1
+        if len(links) > before:
+            counts[f"from_{kind}"] += len(links) - before
     counts["total"] = len(links)
     counts["dropped"] = dropped
     counts["forms"] = len(forms)

@@ -110,6 +110,8 @@ def split_host(url: str) -> tuple[str, str]:
 
 def refang(url: str) -> tuple[str, bool]:
     """('hxxp://evil[.]example', ...) -> ('http://evil.example', True)."""
+    if url[:4].lower() == "http" and "[" not in url and "(" not in url and "{" not in url:
+        return url, False  # the usual URL: no defanged scheme, and each mark opens with one of [ ( {
     out = url
     changed = False
     low = out[:8].lower()
@@ -134,29 +136,28 @@ def _trim(url: str) -> str:
     return url
 
 
-def _url_matches(text: str) -> Iterator[re.Match[str]]:
-    """Matches of _TEXT_URL, found by jumping (C-speed str.find) to the places a URL can be: a
-    '//' (the scheme starts at most 8 characters before it) or 'www'. The regex only runs there,
-    so long text without URLs costs a plain scan."""
-    low = text.lower()
+def _url_matches(text: str, low: bytes) -> Iterator[re.Match[str]]:
+    """Matches of _TEXT_URL, found by jumping (C-speed find in ``low``, _fold(text)'s bytes) to
+    the places a URL can be: a '//' (the scheme starts at most 8 characters before it) or 'www'.
+    The regex only runs there, so long text without URLs costs a plain scan."""
     n = len(text)
     pos = 0
-    next_slash = low.find("//")
-    next_www = low.find("www")
+    next_slash = low.find(b"//")
+    next_www = low.find(b"www")
     budget = _MAX_CANDIDATES
     while pos < n and budget > 0:
         budget -= 1
         if next_slash != -1 and next_slash < pos:
-            next_slash = low.find("//", pos)
+            next_slash = low.find(b"//", pos)
         if next_www != -1 and next_www < pos:
-            next_www = low.find("www", pos)
+            next_www = low.find(b"www", pos)
         if next_slash == -1 and next_www == -1:
             return
         if next_www == -1 or (next_slash != -1 and next_slash < next_www):
             c = next_slash
             m = None
             for s in range(max(0, c - 8), c):
-                if low[s] in "hf":
+                if low[s] in b"hf":
                     m = _TEXT_URL.match(text, s)
                     if m is not None and m.end() > c:
                         break
@@ -178,7 +179,8 @@ def links_from_text(text: str, *, max_links: int = 5000, tag: str = "text") -> t
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS]
     spans: list[tuple[int, int]] = []
-    for m in _url_matches(text):
+    low, _ = _fold(text)
+    for m in _url_matches(text, low):
         if len(out) >= max_links:
             dropped += 1
             if dropped > 1000:
@@ -193,7 +195,8 @@ def links_from_text(text: str, *, max_links: int = 5000, tag: str = "text") -> t
     markers = 0
     k = 0
     taken_until = -1
-    for mark in _DEFANG_MARKS.finditer(text):
+    marked = b"[." in low or b"(." in low or b"{." in low or b"[dot]" in low  # what _DEFANG_MARKS needs
+    for mark in _DEFANG_MARKS.finditer(text) if marked else ():
         markers += 1
         if markers > 500 or len(out) >= max_links:
             break
@@ -231,7 +234,7 @@ _TAG_PATTERN = r"<(?=/?[{first}])(/?)({names})(?![\w:.-])"
 _MAX_TAG = 8192  # characters of attributes
 _TAG = re.compile("(?i)" + _TAG_PATTERN.format(first="abefilmosv", names=_TAG_NAMES))
 _ALWAYS_TAG = re.compile("(?i)" + _TAG_PATTERN.format(first="bfims", names=_ALWAYS_NAMES))
-# The same over a folded document (see _folded): bytes, lower-case already, so case-sensitive.
+# The same over a folded document (see _fold): bytes, lower-case already, so case-sensitive.
 _TAG_FOLDED = re.compile(_TAG_PATTERN.format(first="abefilmosv", names=_TAG_NAMES).encode())
 _ALWAYS_TAG_FOLDED = re.compile(_TAG_PATTERN.format(first="bfims", names=_ALWAYS_NAMES).encode())
 _NAME_CHAR = re.compile(r"[\w:.-]")
@@ -320,12 +323,12 @@ class _Scanner:
             self.scan.dropped += 1
             return None
         url, defanged = refang(url)
-        link = RawLink(url=url, tag=tag, attr=attr, text=text, defanged=defanged)
+        link = RawLink(url, tag, attr, text, defanged)  # positional: the hot path
         self.scan.links.append(link)
         return link
 
     def feed(self, html: str, folded: bytes | None) -> None:
-        """Read the tags of ``html``; ``folded`` is _folded(html), searched instead when not None."""
+        """Read the tags of ``html``; ``folded``, when not None, is _fold(html)'s bytes (plain), searched instead."""
         pos = 0
         n = len(html)
         anchor: RawLink | None = None
@@ -424,30 +427,31 @@ class _Scanner:
             self.scan.tracking_pixels += 1
 
 
-def _folded(html: str) -> bytes | None:
-    """``html`` lower-cased as ASCII bytes, one byte per character (any other character becomes '?'),
-    so positions are unchanged: the tag and needle searches run there case-sensitively, on a byte
-    per character, without lower-casing the whole text. None when the text has a character of
-    _ODD_CASE, whose matching those searches would not reproduce."""
-    if not html.isascii() and any(c in html for c in _ODD_CASE):
-        return None
-    return html.encode("ascii", "replace").lower()
+def _fold(text: str) -> tuple[bytes, bool]:
+    """(``text.lower()`` as ASCII bytes, one byte per character (any other becomes '?'), plain).
+    Searches for ASCII words run there with bytes.find, on a byte per character, at the positions
+    they would have in ``text.lower()``. ``plain``: the text has no character of _ODD_CASE, so
+    the positions are those of ``text`` too, and a case-sensitive search of these bytes finds
+    what a case-insensitive one finds in ``text``; then the bytes are made without lower-casing
+    the text (slow for non-ASCII text)."""
+    if not text.isascii() and any(c in text for c in _ODD_CASE):
+        return text.lower().encode("ascii", "replace"), False
+    return text.encode("ascii", "replace").lower(), True
 
 
 def scan_html(html: str, *, max_links: int = 5000) -> HtmlScan:
     """Links, forms, scripts and images of an HTML document (bounded; never raises)."""
     scanner = _Scanner(max_links)
     head = html[:MAX_HTML_CHARS]
-    folded = _folded(head)
+    low, plain = _fold(head)
     try:
-        scanner.feed(head, folded)
+        scanner.feed(head, low if plain else None)
     except (RecursionError, MemoryError, ValueError):  # a last guard; the scanner has no recursion
         scanner.scan.truncated = True
     scan = scanner.scan
     # Jump with find (C speed) to each "url(" and "background" of the lower-cased text, then match there.
-    find = (lambda needle, start: folded.find(needle.encode(), start)) if folded is not None else head.lower().find
-    for needle, rx, tag, attr in (("url(", _CSS_URL, "css", "url()"), ("background", _BACKGROUND, "html", "background")):
-        i = find(needle, 0)
+    for needle, rx, tag, attr in ((b"url(", _CSS_URL, "css", "url()"), (b"background", _BACKGROUND, "html", "background")):
+        i = low.find(needle)
         seen = 0
         while i != -1 and seen < 20_000:
             seen += 1
@@ -455,9 +459,9 @@ def scan_html(html: str, *, max_links: int = 5000) -> HtmlScan:
             if m is not None:
                 if scanner._add(m.group(1), tag, attr) is None and len(scan.links) >= max_links:
                     break
-                i = find(needle, m.end())
+                i = low.find(needle, m.end())
             else:
-                i = find(needle, i + len(needle))
+                i = low.find(needle, i + len(needle))
     scan.text_chars = len(head)
     if len(html) > MAX_HTML_CHARS:
         scan.truncated = True
