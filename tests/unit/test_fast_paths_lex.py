@@ -14,6 +14,7 @@ from mailsleuth.brands import confusables
 from mailsleuth.brands.index import FREE_CONTAIN_LEN, BrandIndex, _Near, segments_into_fillers
 from mailsleuth.brands.names import _MAX_WORDS, NameIndex, _words
 from mailsleuth.brands.registry import load_registry
+from mailsleuth.content import lexicon
 from mailsleuth.infra import platforms
 
 BRANDS = load_registry()
@@ -162,3 +163,19 @@ def _fold_reference(text: str) -> str:
 @given(st.text(alphabet=_LABEL_CHARS + "IO|\u0430\u0435\u043e\u00e9\u0301\u00df\u0131\u1d0d", max_size=20))
 def test_fold_equals_reference(text: str) -> None:
     assert confusables.fold(text) == _fold_reference(text)
+
+
+# ---- lexicon.fold: one byte table for Latin-1 text vs the general path -----------------------------
+
+@settings(max_examples=600)
+@given(st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=40))
+def test_latin1_fold_equals_general_path(text: str) -> None:
+    assert lexicon.fold(text) == lexicon._fold_wide(text)
+
+
+def test_latin1_fold_examples() -> None:
+    assert lexicon.fold("Vérifiez  VOTRE\r\ncompte\xa0MAINTENANT") == "verifiez votre compte maintenant"
+    assert lexicon.fold("Straße") == "strasse"
+    assert lexicon.fold("\xbd price\xb2") == lexicon._fold_wide("\xbd price\xb2")  # NFKC changes these: general path
+    for c in range(256):
+        assert lexicon.fold(chr(c)) == lexicon._fold_wide(chr(c)), hex(c)

@@ -462,7 +462,8 @@ def _emit(ctx: Context, st: _State, matches: list[tuple[_Name, DomainMatch]], fr
                                        freemail=" (a free-mail address)" if freemail else ""))
 
     for ident in st.identities:
-        if ident.match is None and ident.owner is None and ident.field in ("From", "Reply-To", "link"):
+        if (ident.match is None and ident.owner is None and ident.field in ("From", "Reply-To", "link")
+                and not ident.name.isascii()):  # (an ASCII name mixes no scripts)
             label = ident.name.split(".")
             if any(not lab.isascii() and is_mixed_script(lab) for lab in label):
                 st.findings.append(ctx.finding("BRAND_MIXED_SCRIPT_DOMAIN",

@@ -48,9 +48,26 @@ def fold(text: str) -> str:
     NFKC first (styled and fullwidth letters become plain, kana stay composed). Latin-1 text loses
     its accents through one byte table; other text is decomposed, stripped of marks U+0300-U+036F
     and recomposed only when accented Latin letters or combining marks are present (seen cheaply in
-    its UTF-8 bytes)."""
+    its UTF-8 bytes).
+
+    Other text that is all Latin-1 without a character NFKC would change is done in one
+    byte table (lower case, accents off, listed spaces to ' '), with the same result."""
     if text.isascii():
         return _spaces(text.lower())
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return _fold_wide(text)
+    if any(c in raw for c in _LATIN1_COMPAT):
+        return _fold_wide(text)
+    s = raw.translate(_LATIN1_LOWER_FOLD).decode("latin-1")
+    if "\u00df" in s:
+        s = s.replace("\u00df", "ss")
+    return _SPACE_RUN.sub(" ", s) if _DOUBLE_SPACE.search(s) else s
+
+
+def _fold_wide(text: str) -> str:
+    """fold() of text beyond Latin-1, or with Latin-1 characters that NFKC changes."""
     for a, z in _PRE_NFKC:  # common compatibility characters: NFKC then has nothing left to do
         if a in text:
             text = text.replace(a, z)
@@ -85,6 +102,19 @@ def _pre_nfkc(chars: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _latin1_lower_fold() -> bytes:
+    """Byte table for Latin-1 text: lower case, then _LATIN1_FOLD; _SPACES to ' '."""
+    out = bytearray(_LATIN1_FOLD[ord(chr(c).lower())] for c in range(256))  # Latin-1 stays Latin-1 lowered
+    for ch in _SPACES:
+        if ord(ch) < 256:
+            out[ord(ch)] = ord(" ")
+    return bytes(out)
+
+
+_LATIN1_LOWER_FOLD = _latin1_lower_fold()
+# Latin-1 characters that NFKC changes (U+00A0, a space, is in the table): with one, the general path
+_LATIN1_COMPAT = tuple(bytes([c]) for c in range(0x80, 0x100)
+                       if c != 0xA0 and unicodedata.normalize("NFKC", chr(c)) != chr(c))
 _PRE_NFKC = _pre_nfkc("\xa0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u2026\u2122")
 _DOUBLE_SPACE = re.compile("  ")  # found faster than with str.find when the text has many single spaces
 _SPACE_RUN = re.compile("  +")

@@ -353,6 +353,10 @@ def platform_for_domain(kind: str, name: str) -> Platform | None:
     return idx.platforms[hits[0][0]] if hits else None
 
 
+_ENVELOPE_FROM = re.compile(r"envelope-from\s*<?([^\s<>@]+@[^\s<>;)]+)", re.I)
+_DKIM_D = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", re.I)
+
+
 def observe(view: Any, msg: Any, enrichment: Enrichment | None = None,
             platforms: tuple[Platform, ...] | None = None) -> Observed:
     """Build the matcher's input from a message view (mailsleuth.infra.view) and DNS answers.
@@ -369,12 +373,12 @@ def observe(view: Any, msg: Any, enrichment: Enrichment | None = None,
         obs.return_path = (rp.value.strip().strip("<>").strip()[:300], rp.ref)
     else:
         for h in msg.get_all("Received")[:10]:
-            m = re.search(r"envelope-from\s*<?([^\s<>@]+@[^\s<>;)]+)", h.value, re.I)
+            m = _ENVELOPE_FROM.search(h.value)
             if m:
                 obs.return_path = (m.group(1), h.ref)
                 break
     for i, h in enumerate(msg.get_all("DKIM-Signature")[:10]):
-        m = re.search(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", h.value, re.I)
+        m = _DKIM_D.search(h.value)
         if m:
             obs.dkim.append((m.group(1).lower(), f"DKIM-Signature[{i}]"))
     for hop in getattr(view, "hops", ())[:60]:
