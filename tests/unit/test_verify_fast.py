@@ -292,6 +292,19 @@ def test_remembered_helpers_answer_as_computed_and_skip_long_inputs() -> None:
     assert ours._key_records(big[1:]) == ("p=x",)
 
 
+def test_remembered_key_reading_matches_dkimpy() -> None:
+    from tests.unit.test_dkim import ed25519_key, rsa_key
+
+    rsa_record, ed_record = rsa_key()[1].encode(), ed25519_key()[1].encode()
+    records = [rsa_record, ed_record, rsa_record.replace(b"v=DKIM1", b"v=DKIM2"), b"v=DKIM1; k=rsa", b"v=DKIM1; p=!!!",
+               b"v=DKIM1; k=dsa; p=AAAA", rsa_record + b"; s=tlsrpt", rsa_record + b"; s=other", b"=broken", b"", None,
+               rsa_record.decode(), b"v=DKIM1; p=" + b"A" * 5000]
+    for record in records * 2:  # the second round comes from the cache
+        assert _outcome(ours.cached_evaluate_pk, b"s._domainkey.example.com.", record) == \
+            _outcome(ours._DKIMPY_EVALUATE_PK, b"s._domainkey.example.com.", record)
+    assert dkim.evaluate_pk is ours.cached_evaluate_pk
+
+
 # -- whole paths: shared reading vs a reading of its own --------------------------------------------------
 
 def test_dkim_and_arc_give_the_same_result_with_a_shared_reading() -> None:

@@ -108,6 +108,39 @@ _DKIMPY_PARSE_TAG_VALUE = dkim.parse_tag_value
 dkim.parse_tag_value = fast_parse_tag_value  # dkimpy's ARC validation calls it by this name
 parse_tag_value = fast_parse_tag_value
 
+# dkimpy reads a key record (``evaluate_pk``: its tags, then the RSA key's DER in pure Python) every
+# time it fetches one, which for ARC is twice per set: as long as a verification itself. The same
+# records come back message after message; their readings are remembered (the key objects are only
+# read), and a record dkimpy refuses raises again an exception of the same class and text.
+_DKIMPY_EVALUATE_PK = dkim.evaluate_pk
+_MAX_REMEMBERED_RECORD = 4096
+
+
+@lru_cache(maxsize=256)
+def _evaluate_pk_outcome(name: bytes | str, record: bytes | str | None) -> tuple[bool, Any]:
+    try:
+        return True, _DKIMPY_EVALUATE_PK(name, record)
+    except Exception as exc:  # remembered (without its frames), raised again by the caller
+        return False, exc.with_traceback(None)
+
+
+def cached_evaluate_pk(name: Any, record: Any) -> Any:
+    """``dkim.evaluate_pk(name, record)``, remembered for usual records."""
+    if not isinstance(name, bytes | str) or not (record is None or isinstance(record, bytes | str)) \
+            or len(name) > _MAX_REMEMBERED_RECORD or (record is not None and len(record) > _MAX_REMEMBERED_RECORD):
+        return _DKIMPY_EVALUATE_PK(name, record)
+    ok, value = _evaluate_pk_outcome(name, record)
+    if ok:
+        return value
+    try:
+        again = type(value)(*value.args)
+    except Exception:  # an exception that cannot be made again from its arguments: ask dkimpy again
+        return _DKIMPY_EVALUATE_PK(name, record)
+    raise again
+
+
+dkim.evaluate_pk = cached_evaluate_pk
+
 # dkimpy's header canonicalisation helpers compile their pattern through ``re``'s cache on every
 # call; the same patterns compiled once, and skipped when there is nothing they could change.
 _DKIMPY_COMPRESS_WHITESPACE = canonicalization.compress_whitespace
