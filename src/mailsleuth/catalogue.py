@@ -16,7 +16,7 @@ from __future__ import annotations
 import string
 import tomllib
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -38,50 +38,25 @@ class _Facts(dict[str, Any]):
         return "?"
 
 
-_FORMATTER = string.Formatter()
-
-
-# A parsed template: (literal, field name or None, format spec, conversion) items, or None when
-# the template uses more than plain named fields (then the general formatter handles it).
-_Piece = tuple[str, str | None, str, str | None]
-_UNPARSABLE: tuple[_Piece, ...] = ()
-
-
-@lru_cache(maxsize=4096)
-def _pieces(template: str) -> tuple[_Piece, ...] | None:
-    """Templates are catalogue data (a few hundred): parse each once."""
-    try:
-        parsed = list(_FORMATTER.parse(template))
-    except ValueError:
-        return _UNPARSABLE
-    out: list[_Piece] = []
-    for literal, name, spec, conv in parsed:
-        if name is not None and (not name.isidentifier() or "{" in (spec or "") or conv not in (None, "s", "r", "a")):
-            return None
-        out.append((literal, name, spec or "", conv))
-    return tuple(out)
+_FORMATTER = string.Formatter()  # the general formatter fill() agrees with (see the tests)
+_FILL_ERRORS = (ValueError, IndexError, KeyError, AttributeError, TypeError)
 
 
 def fill(template: str, facts: dict[str, Any]) -> str:
+    """``template`` filled with ``facts`` (a missing fact reads ``?``); the template itself when it
+    cannot be filled."""
     if "{" not in template and "}" not in template:
         return template
-    pieces = _pieces(template)
-    if pieces is _UNPARSABLE:
+    try:
+        # Checks supply every fact their texts name, as a rule: try without the "?" default first.
+        return template.format_map(facts)
+    except KeyError:
+        pass
+    except _FILL_ERRORS:
         return template
     try:
-        if pieces is None:
-            return _FORMATTER.vformat(template, (), _Facts(facts))
-        out: list[str] = []
-        for literal, name, spec, conv in pieces:
-            out.append(literal)
-            if name is None:
-                continue
-            obj = facts.get(name, "?")
-            if conv is not None:
-                obj = str(obj) if conv == "s" else repr(obj) if conv == "r" else ascii(obj)
-            out.append(format(obj, spec))
-        return "".join(out)
-    except (ValueError, IndexError, KeyError, AttributeError, TypeError):
+        return template.format_map(_Facts(facts))
+    except _FILL_ERRORS:
         return template
 
 

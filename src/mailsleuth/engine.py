@@ -162,10 +162,11 @@ class Context:
         entry = self._catalogue.get(code)
         if entry is None:
             raise CheckContractError(f"finding code {code} is not in the catalogue")
+        # ``facts`` is this call's own keyword dict: the finding keeps it without a copy.
         return Finding(
             code=code, severity=severity or entry.severity, title=fill(entry.title, facts),
             explanation=fill(entry.explanation, facts), check=spec.id if spec else "",
-            evidence=tuple(evidence), facts=dict(facts), area=entry.area,
+            evidence=tuple(evidence), facts=facts, area=entry.area,
         )
 
     def available(self) -> set[str]:
@@ -208,19 +209,21 @@ def run_checks(ctx: Context, specs: dict[str, CheckSpec] | None = None) -> RunRe
     sections: dict[str, Any] = {}
     failed: set[str] = set()
     have = ctx.available()
+    clock = time.perf_counter
     for spec in _cached_plan(specs):
-        missing = sorted(spec.needs - have)
-        if missing:
+        if spec.needs and not spec.needs <= have:
+            missing = sorted(spec.needs - have)
             skipped.append(SkippedCheck(check=spec.id, reason="; ".join(_NEED_REASON[m] for m in missing)))
             failed.add(spec.id)
             continue
-        broken = [d for d in spec.depends if d in failed or d not in specs]
-        if broken:
-            skipped.append(SkippedCheck(check=spec.id, reason=f"depends on {', '.join(broken)}, which did not run"))
-            failed.add(spec.id)
-            continue
+        if spec.depends:
+            broken = [d for d in spec.depends if d in failed or d not in specs]
+            if broken:
+                skipped.append(SkippedCheck(check=spec.id, reason=f"depends on {', '.join(broken)}, which did not run"))
+                failed.add(spec.id)
+                continue
         ctx._current = spec
-        t0 = time.perf_counter()
+        t0 = clock()
         try:
             outcome = spec.func(ctx)
         except CheckContractError:
@@ -238,12 +241,12 @@ def run_checks(ctx: Context, specs: dict[str, CheckSpec] | None = None) -> RunRe
             failed.add(spec.id)
             continue
         finally:
-            timings[spec.id] = (time.perf_counter() - t0) * 1000
+            timings[spec.id] = (clock() - t0) * 1000
             ctx._current = None
         ran.append(spec.id)
         findings.extend(outcome.findings)
-        for note in outcome.incomplete:
-            skipped.append(SkippedCheck(check=spec.id, reason=note))
+        if outcome.incomplete:
+            skipped.extend(SkippedCheck(check=spec.id, reason=note) for note in outcome.incomplete)
         if outcome.artifact is not None:
             ctx.artifacts[spec.id] = outcome.artifact
             sections[spec.section or spec.id] = outcome.artifact

@@ -101,38 +101,46 @@ def _sigmoid(x: float) -> float:
 def score(findings: list[Finding], skipped: list[SkippedCheck], ran: list[str],
           data: ScoringData | None = None) -> Verdict:
     data = data or load_scoring()
-    totals = dict.fromkeys(AXES, 0.0)
-    contributions: list[Contribution] = []
-    by_code: dict[str, list[Finding]] = {}
+    weights = data.weights
+    # Findings per code, in order of first appearance; the first one's title is the note.
+    counts: dict[str, int] = {}
+    firsts: dict[str, Finding] = {}
     for f in findings:
-        by_code.setdefault(f.code, []).append(f)
-    for code, group in by_code.items():
-        w = data.weights.get(code)
+        n = counts.get(f.code)
+        if n is None:
+            counts[f.code] = 1
+            firsts[f.code] = f
+        else:
+            counts[f.code] = n + 1
+    phish = spam = trust = 0.0
+    contributions: list[Contribution] = []
+    for code, n in counts.items():
+        w = weights.get(code)
         if w is None:
             continue
-        mult = 1.0 + min(len(group) - 1, 5) * w.repeat
-        c = Contribution(code=code, phish=w.phish * mult, spam=w.spam * mult, trust=w.trust * mult,
-                         note=group[0].title)
-        if c.phish or c.spam or c.trust:
-            contributions.append(c)
-            for axis in AXES:
-                totals[axis] += getattr(c, axis)
-    present = set(by_code)
+        mult = 1.0 + min(n - 1, 5) * w.repeat
+        cp, cs, ct = w.phish * mult, w.spam * mult, w.trust * mult
+        if cp or cs or ct:
+            contributions.append(Contribution(code=code, phish=cp, spam=cs, trust=ct, note=firsts[code].title))
+            phish += cp
+            spam += cs
+            trust += ct
     fired: list[str] = []
     for comp in data.composites:
-        if comp.all and not all(c in present for c in comp.all):
+        if comp.all and not all(c in counts for c in comp.all):
             continue
-        if comp.any and not any(c in present for c in comp.any):
+        if comp.any and not any(c in counts for c in comp.any):
             continue
-        if any(c in present for c in comp.none):
+        if any(c in counts for c in comp.none):
             continue
         fired.append(comp.id)
-        contributions.append(Contribution(code=comp.id, phish=comp.weight.phish, spam=comp.weight.spam,
-                                          trust=comp.weight.trust, note=comp.note))
-        for axis in AXES:
-            totals[axis] += getattr(comp.weight, axis)
+        cw = comp.weight
+        contributions.append(Contribution(code=comp.id, phish=cw.phish, spam=cw.spam, trust=cw.trust, note=comp.note))
+        phish += cw.phish
+        spam += cw.spam
+        trust += cw.trust
+    totals = {"phish": phish, "spam": spam, "trust": trust}
     th = data.thresholds
-    phish, spam, trust = totals["phish"], totals["spam"], totals["trust"]
     # Trust offsets suspicion: strong, verified identity evidence lowers phish/spam weight.
     eff_phish = phish - max(0.0, trust) * th.get("trust_offsets_phish", 0.5)
     eff_spam = spam - max(0.0, trust) * th.get("trust_offsets_spam", 0.2)
@@ -149,10 +157,11 @@ def score(findings: list[Finding], skipped: list[SkippedCheck], ran: list[str],
         label, margin = Label.LEGITIMATE, trust - th["legitimate"]
     else:
         label, margin = Label.UNKNOWN, 0.0
-    total_checks = len(ran) + len({s.check for s in skipped if s.check not in ran})
+    ran_set = set(ran)
+    total_checks = len(ran) + len({s.check for s in skipped if s.check not in ran_set})
     completeness = (len(ran) / total_checks) if total_checks else 0.0
     # Partial runs (ran, but noted what they could not do) count half.
-    partial = {s.check for s in skipped if s.check in ran}
+    partial = {s.check for s in skipped if s.check in ran_set}
     if total_checks:
         completeness = max(0.0, (len(ran) - 0.5 * len(partial)) / total_checks)
     base = 0.5 if label is Label.UNKNOWN else _sigmoid(0.8 * margin + 0.6)
@@ -187,16 +196,12 @@ def _narrative(label: Label, contributions: list[Contribution], findings: list[F
     intro = data.narrative.get(f"intro_{label.value}")
     if intro:
         lines.append(fill(intro, facts))
-    def good(c: Contribution) -> float:
-        return max(c.trust, 0.0) - min(c.phish, 0.0) - min(c.spam, 0.0)
-
-    def bad(c: Contribution) -> float:
-        return max(c.phish, 0.0) + max(c.spam, 0.0) - min(c.trust, 0.0)
-
-    # An item is told on the side it weighs more on (a bulk platform, as reassuring as it is bulk-like,
-    # is on neither).
-    for_ = sorted((c for c in contributions if good(c) > bad(c)), key=lambda c: -good(c))[:3]
-    against = sorted((c for c in contributions if bad(c) > good(c)), key=lambda c: -bad(c))[:3]
+    # How much each item speaks for and against the message; an item is told on the side it weighs
+    # more on (a bulk platform, as reassuring as it is bulk-like, is on neither).
+    sides = [(max(c.trust, 0.0) - min(c.phish, 0.0) - min(c.spam, 0.0),
+              max(c.phish, 0.0) + max(c.spam, 0.0) - min(c.trust, 0.0), c) for c in contributions]
+    for_ = [c for _g, _b, c in sorted((t for t in sides if t[0] > t[1]), key=lambda t: -t[0])[:3]]
+    against = [c for _g, _b, c in sorted((t for t in sides if t[1] > t[0]), key=lambda t: -t[1])[:3]]
     if for_:
         lines.append(fill(data.narrative.get("for", "In its favour: {items}."),
                           {"items": "; ".join(_clip(c.note, 420 if i == 0 else 170) for i, c in enumerate(for_))}))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mailsleuth.model.fastinit import fast_init
+
 
 class AuthResultValue(StrEnum):
     """RFC 8601 result keywords (plus ``unknown`` for anything else a vendor wrote)."""
@@ -31,6 +33,7 @@ class AuthResultValue(StrEnum):
             return cls.UNKNOWN
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuthProperty:
     ptype: str  # smtp, header, body, policy, ...
@@ -43,6 +46,7 @@ class AuthProperty:
         return f"{self.ptype}.{self.name}" if self.ptype else self.name
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReportedResult:
     """One ``method=result`` statement inside an Authentication-Results-like header."""
@@ -64,6 +68,7 @@ class ReportedResult:
         return None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReportedAuth:
     """One Authentication-Results, ARC-Authentication-Results or Received-SPF header, as a claim.
@@ -88,6 +93,7 @@ class ReportedAuth:
         return f"{self.header_name}[{self.occurrence}]"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TraceStep:
     """One step of a re-verification, for the explained trace (a term, a DNS query, a comparison)."""
@@ -98,6 +104,7 @@ class TraceStep:
     dns: tuple[str, ...] = ()  # "TXT example.com -> NOERROR ..." lines this step rests on
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifiedResult:
     """A result we computed ourselves (DKIM, SPF, DMARC, ARC), with its cause and trace."""
@@ -111,6 +118,7 @@ class VerifiedResult:
     details: dict[str, object] = field(default_factory=dict)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuthClaim:
     """One reported result, flattened: who claimed what about which domain, and whether that hop is trusted."""
@@ -129,6 +137,7 @@ class AuthClaim:
     policy: str | None = None  # DMARC: the p= / action= the receiver wrote
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MethodSummary:
     """Per method: what trusted receivers claimed against what hops outside the boundary claimed."""
@@ -138,6 +147,7 @@ class MethodSummary:
     untrusted: tuple[str, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReportedAuthReport:
     """The artifact of ``auth.reported``: every authentication header as parsed, and the claims."""

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailsleuth.model.fastinit import fast_init
 
+
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Link:
     """One link as written in the message (refanged when it was defanged)."""
@@ -35,6 +38,7 @@ class Link:
         return self.unwrapped or self.url
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Form:
     part: str
@@ -45,6 +49,7 @@ class Form:
     inputs: tuple[str, ...] = ()  # input names (bounded)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HtmlSummary:
     """What one HTML part contains (kept for the attachment check; not shown in the report)."""
@@ -60,6 +65,7 @@ class HtmlSummary:
     truncated: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LinksArtifact:
     links: tuple[Link, ...]
@@ -69,6 +75,7 @@ class LinksArtifact:
     html: dict[str, HtmlSummary] = field(default_factory=dict, metadata={"json": False})
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hop:
     url: str
@@ -79,6 +86,7 @@ class Hop:
     error: str | None = None  # timeout, refused (and why), ...
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Chain:
     start: str
@@ -87,12 +95,14 @@ class Chain:
     outcome: str  # "ok", "refused", "error", "too-many-hops", "loop"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FollowArtifact:
     chains: tuple[Chain, ...]
     final_urls: dict[str, str] = field(default_factory=dict)  # original link url -> final url
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArchiveMember:
     name: str
@@ -101,6 +111,7 @@ class ArchiveMember:
     encrypted: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Archive:
     kind: str  # "zip", ...
@@ -111,6 +122,7 @@ class Archive:
     problems: tuple[str, ...] = ()  # limits exceeded, unreadable
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Attachment:
     name: str
@@ -130,6 +142,7 @@ class Attachment:
     details: dict[str, Any] = field(default_factory=dict)  # macros, pdf keywords, html forms, qr...
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttachmentsArtifact:
     attachments: tuple[Attachment, ...]

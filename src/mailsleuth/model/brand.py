@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mailsleuth.model.fastinit import fast_init
+
 
 class Technique(StrEnum):
     """How a name imitates a brand's domain."""
@@ -40,6 +42,7 @@ TECHNIQUE_WORDS: dict[Technique, str] = {
 }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BrandExamples:
     """Examples a test runs: names that must be detected for this brand and names that must not."""
@@ -50,6 +53,7 @@ class BrandExamples:
     not_claims: tuple[str, ...] = ()  # display names that must NOT be read as claiming it
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Brand:
     """One registry entry.
@@ -83,6 +87,7 @@ class Brand:
     examples: BrandExamples = field(default_factory=BrandExamples)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DomainMatch:
     """A name found to imitate a brand's domain."""
@@ -98,6 +103,7 @@ class DomainMatch:
     weak: bool = False  # matched through a brand word that is also an ordinary word (max, sky, target)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NameClaim:
     """A brand named in a display name, subject or local part."""
@@ -110,6 +116,7 @@ class NameClaim:
     own: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Voucher:
     """Evidence that a brand's own domain stands behind the message."""
@@ -122,6 +129,7 @@ class Voucher:
     ref: str = ""  # where it was seen (header ref or check id)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IdentityCheck:
     """One name the sender used, and what the registry says about it."""
@@ -133,6 +141,7 @@ class IdentityCheck:
     match: DomainMatch | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BrandReport:
     """The artifact of the ``brand.impersonation`` check."""

@@ -11,9 +11,11 @@ import fnmatch
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from mailsleuth.model.fastinit import fast_init
 from mailsleuth.model.hop import Hop
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HopView:
     """One hop in origin-first order.
@@ -49,6 +51,7 @@ def host_matches(name: str | None, pattern: str) -> bool:
     return n == p
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChainAnalysis:
     """The hop table and the trust boundary.

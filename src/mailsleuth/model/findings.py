@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from mailsleuth.model.fastinit import fast_init
+
 
 class Severity(StrEnum):
     """How much a finding matters. ``positive`` findings reassure (they lower suspicion)."""
@@ -44,6 +46,7 @@ class EvidenceKind(StrEnum):
     COMPUTED = "computed"  # a value we derived (e.g. an organizational domain)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Evidence:
     """One observed fact a finding rests on: where it was seen and what it was. Never prose."""
@@ -53,6 +56,7 @@ class Evidence:
     value: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """A coded observation. Words come from the findings catalogue, filled with ``facts``."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mailsleuth.model.fastinit import fast_init
 
+
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Identity:
     """One identity: which role it plays, its value, its domain and organisation, where it was seen."""
@@ -19,6 +22,7 @@ class Identity:
     trusted: bool | None = None  # for identities taken from Received / A-R: written inside the boundary?
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrgGroup:
     """Identities that share one organizational domain."""
@@ -29,6 +33,7 @@ class OrgGroup:
     includes_from: bool
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IdentityReport:
     """The artifact of ``identity.alignment``."""

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mailsleuth.model.fastinit import fast_init
 
+
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Network:
     """IP -> origin AS through the public origin-ASN zones."""
@@ -24,6 +27,7 @@ class Network:
     status: str = "UNKNOWN"  # status of the origin lookup
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IpInfo:
     ip: str
@@ -36,6 +40,7 @@ class IpInfo:
     network: Network = field(default_factory=Network)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpfChain:
     record: str | None = None
@@ -44,6 +49,7 @@ class SpfChain:
     incomplete: tuple[str, ...] = ()  # names whose TXT we could not read
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DomainInfo:
     domain: str
@@ -61,6 +67,7 @@ class DomainInfo:
     status: dict[str, str] = field(default_factory=dict)  # rdtype -> status
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Enrichment:
     ips: tuple[IpInfo, ...] = ()
@@ -84,6 +91,7 @@ class Enrichment:
         return None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RdapRecord:
     query: str
@@ -105,6 +113,7 @@ class RdapRecord:
     from_cache: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Registrations:
     """The RDAP artifact: records by the name asked about (identity and link host names map to
@@ -121,6 +130,7 @@ class Registrations:
         return tuple(seen.values())
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SignalHit:
     kind: str  # header, message_id, return_path, dkim, host, ns, mx, spf, asn, received
@@ -130,6 +140,7 @@ class SignalHit:
     side: str = "origin"  # origin | relay
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlatformMatch:
     id: str
@@ -142,6 +153,7 @@ class PlatformMatch:
     abuse: tuple[str, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Platforms:
     matches: tuple[PlatformMatch, ...] = ()
@@ -151,12 +163,14 @@ class Platforms:
     used_dns: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Statement:
     text: str
     evidence: tuple[str, ...] = ()  # "ref: value" lines
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Ownership:
     sending_domain: str | None = None  # the From domain
@@ -172,6 +186,7 @@ class Ownership:
     summary: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AbuseContact:
     party: str  # platform | network | registrar | signer
@@ -181,6 +196,7 @@ class AbuseContact:
     about: str = ""  # what it is responsible for (domain, IP, platform)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AbuseReport:
     contacts: tuple[AbuseContact, ...] = ()

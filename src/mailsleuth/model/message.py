@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
+from mailsleuth.model.fastinit import fast_init
+
 T = TypeVar("T")
 
 
@@ -17,6 +19,7 @@ class InputKind(StrEnum):
     MSG = "msg"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Header:
     """One header field. ``index`` is its position among all headers (0 = top);
@@ -43,6 +46,7 @@ class Header:
         return self.raw.replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", "\t").replace("\n", "").strip()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Address:
     display_name: str
@@ -56,6 +60,7 @@ class Address:
         return f"<{self.addr}>"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MimePart:
     """A node in the MIME tree. ``payload`` is the decoded body of a leaf (bounded by the limits);
@@ -104,6 +109,7 @@ class MimePart:
         return text
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
     """One parsed message. Built once by mailsleuth.parse.message.parse_message; never mutated."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailsleuth.model.fastinit import fast_init
 from mailsleuth.model.findings import Finding
 from mailsleuth.model.verdict import Verdict
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DnsRecord:
     """One query and its answer as the report shows it."""
@@ -21,6 +23,7 @@ class DnsRecord:
     elapsed_ms: float = 0.0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Report:
     schema: str

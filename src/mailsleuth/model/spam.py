@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mailsleuth.model.fastinit import fast_init
+
 
 class MeaningSource(StrEnum):
     """Where the plain-language meaning of a rule came from."""
@@ -15,6 +17,7 @@ class MeaningSource(StrEnum):
     UNKNOWN = "unknown rule"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpamRule:
     """One rule (test, symbol) a filter says fired, with its score when the stamp gives one."""
@@ -28,6 +31,7 @@ class SpamRule:
     detail: str = ""  # options the filter wrote next to the rule (rspamd [..], report continuation)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpamStamp:
     """One filter's stamp, assembled from the header fields it wrote together."""
@@ -54,6 +58,7 @@ class SpamStamp:
         return self.headers[0] if self.headers else self.vendor
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpamStampsReport:
     """The artifact of ``spam.stamps``."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mailsleuth.model.fastinit import fast_init
+
 
 class Label(StrEnum):
     LEGITIMATE = "legitimate"
@@ -14,6 +16,7 @@ class Label(StrEnum):
     UNKNOWN = "unknown"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Contribution:
     """One weighed item: a finding code (or a named composite) and what it added per axis."""
@@ -25,12 +28,14 @@ class Contribution:
     note: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SkippedCheck:
     check: str
     reason: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Verdict:
     label: Label

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from mailsleuth.errors import InputError
+from mailsleuth.model.fastinit import factory
 from mailsleuth.model.message import Header, InputKind, Message
-from mailsleuth.parse.mime import MimeLimits, parse_mime
+from mailsleuth.parse.mime import ENTITY_FIELDS, MIME_HEAD_LINES, MimeLimits, entity_value, parse_mime
 from mailsleuth.parse.rfc2047 import decode_header_value, decode_raw_header_bytes
 
 _FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]{1,200})[ \t]*:")
@@ -221,11 +222,68 @@ def _find_header_end(data: bytes) -> tuple[int, int]:
     return best, best + sep_len
 
 
+# At each line start: a field with its continuation lines (the grammar of _FIELD and _FIELD_BREAK
+# in split_headers), or else any other line, which yields ("", "") (a field name is never empty).
+_FIELD_TEXT = re.compile(r"^(?:([\x21-\x39\x3b-\x7e]{1,200})[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)|[^\n]*)", re.M)
+# Controls that survive unfolding other than a stray CR (every LF goes, and the CR of a CRLF; TAB is
+# allowed). When an ASCII block has none, no field value read from it needs the _CTRL check (a
+# decoded encoded word still does).
+_NOT_CTRL = bytes(b for b in range(256) if not (b < 9 or b in (11, 12) or 13 < b < 32))
+
+
+def _split_text(text: str, limits: ParseLimits) -> list[tuple[str, str]] | None:
+    """split_headers for a block (as text, CRLF already turned into LF) in which every line is a
+    field or a continuation line, in one pass; None for any other block (split_headers reads it).
+    The values are the same: line breaks as LF, leading blanks removed."""
+    fields: list[tuple[str, str]] = _FIELD_TEXT.findall(text)
+    if ("", "") in fields or len(fields) >= limits.max_headers:
+        return None
+    name, value = fields[-1]
+    if value.endswith("\r"):  # the block's last line has no LF after its CR
+        fields[-1] = (name, value[:-1])
+    return fields
+
+
+def _read_fields(block: bytes, limits: ParseLimits, defects: list[str]) -> tuple[list[tuple[str, str]], str | None]:
+    """The header fields as (name, raw value text), and the block as text with LF line ends when
+    it is made only of fields (the common case, read in one pass), else None."""
+    # 8-bit bytes become lone surrogates here, and go back to bytes to be decoded field by field.
+    # CRLF -> LF as split_headers does it per field: a field ends at an LF, so no CRLF spans two.
+    text = block.decode("ascii", "surrogateescape").replace("\r\n", "\n")
+    fields = _split_text(text, limits)
+    if fields is None:
+        return [(name, decode_raw_header_bytes(v)) for name, v in split_headers(block, limits, defects)], None
+    if not text.isascii():
+        fields = [(name, v if v.isascii() else decode_raw_header_bytes(v.encode("ascii", "surrogateescape")))
+                  for name, v in fields]
+    return fields, text
+
+
+_new_header = factory(Header)  # 40-odd headers a message: the cheaper way to build them
+
+
+def _header_value(raw: str, defects: list[str], check_ctrl: bool) -> str:
+    """The unfolded, RFC 2047-decoded value of a field, without control characters."""
+    if "\n" in raw:
+        unfolded = raw.replace("\r\n", "\n").replace("\n", "") if "\r" in raw else raw.replace("\n", "")
+    else:
+        unfolded = raw
+    if "=?" in unfolded:
+        value = decode_header_value(unfolded, defects).strip()
+        check_ctrl = True
+    else:
+        value = unfolded.strip()
+    if check_ctrl and _CTRL.search(value) is not None:
+        value = _CTRL.sub(" ", value)
+        defects.append("control characters in the value")
+    return value
+
+
 def parse_message(data: bytes, *, limits: ParseLimits | None = None, filename: str | None = None) -> Message:
     limits = limits or ParseLimits()
     notes: list[str] = []
     defects: list[str] = []
-    if not data or not data.strip():
+    if not data or data.isspace():
         raise InputError("the input is empty")
     if data.startswith(_OLE_MAGIC):
         data, more = _from_msg(data)
@@ -255,33 +313,42 @@ def parse_message(data: bytes, *, limits: ParseLimits | None = None, filename: s
     if len(header_block) > limits.max_header_block:
         defects.append(f"the header block is larger than {limits.max_header_block} bytes: the rest was not read")
         header_block = header_block[: limits.max_header_block]
-    raw_fields = split_headers(header_block, limits, defects)
+    raw_fields, text = _read_fields(header_block, limits, defects)
     if not raw_fields:
         raise InputError("the input does not look like an email: no header fields were found")
+    # Values read from a clean ASCII block need no control check (decoded words still do).
+    check_ctrl = (text is None or not text.isascii() or "\r" in text
+                  or bool(header_block.translate(None, _NOT_CTRL)))
     headers: list[Header] = []
     by_name: dict[str, list[Header]] = {}
-    for idx, (name, raw_bytes) in enumerate(raw_fields):
-        raw = decode_raw_header_bytes(raw_bytes)
+    no_defects: tuple[str, ...] = ()
+    for idx, (name, raw) in enumerate(raw_fields):
         hdefects: list[str] = []
-        unfolded = raw.replace("\r\n", "\n").replace("\n", "")
-        value = decode_header_value(unfolded, hdefects).strip() if "=?" in unfolded else unfolded.strip()
-        if _CTRL.search(value) is not None:
-            value = _CTRL.sub(" ", value)
-            hdefects.append("control characters in the value")
+        value = _header_value(raw, hdefects, check_ctrl)
         lname = name.lower()
-        same = by_name.setdefault(lname, [])
-        h = Header(name=name, raw=raw, value=value, index=idx, occurrence=len(same), defects=tuple(hdefects))
+        same = by_name.get(lname)
+        if same is None:
+            same = by_name[lname] = []
+        h = _new_header(name=name, raw=raw, value=value, index=idx, occurrence=len(same),
+                        defects=tuple(hdefects) if hdefects else no_defects)
         same.append(h)
         headers.append(h)
     known = sum(len(same) for lname, same in by_name.items() if lname in _COMMON)
     if known == 0 and len(headers) < 3:
         raise InputError("the input does not look like an email: none of the usual header fields were found")
-    has_body = bool(body.strip())
+    has_body = bool(body) and not body.isspace()
     if not has_body:
         kind = InputKind.HEADERS_ONLY if kind is InputKind.EML else kind
     mime = None
     if has_body:
-        mime = parse_mime(header_block, body, limits.mime)
+        root_fields = None
+        if text is not None and text.count("\n") < MIME_HEAD_LINES:
+            # The fields were read already: hand the MIME parser the Content-* fields it reads
+            # (the first of each name), as it would read them from the block.
+            firsts = [(lname, same[0].raw) for lname in ENTITY_FIELDS if (same := by_name.get(lname))]
+            if all(raw.isascii() for _lname, raw in firsts):
+                root_fields = [(lname, entity_value(raw)) for lname, raw in firsts]
+        mime = parse_mime(header_block, body, limits.mime, root_fields=root_fields)
     return Message(
         kind=kind,
         raw=stripped,

@@ -68,7 +68,20 @@ def _pct_decode(val: str, charset: str | None) -> str:
 
 
 # The only fields a MIME entity is read by (see _parse_entity); the others are not decoded.
-_ENTITY_FIELDS = frozenset({"content-type", "content-transfer-encoding", "content-disposition", "content-id"})
+ENTITY_FIELDS = ("content-type", "content-transfer-encoding", "content-disposition", "content-id")
+_ENTITY_FIELDS = frozenset(ENTITY_FIELDS)
+MIME_HEAD_LINES = 500  # lines of a part's header block that are read
+_BYTES_WS = " \t\n\r\x0b\x0c"  # what bytes.strip() removes
+
+
+def entity_value(raw: str) -> str:
+    """A field value as _split_part reads it, from the raw value of an ASCII field (its lines joined
+    by LF, leading blanks removed): the first line stripped, continuation lines without their
+    trailing CRs, joined by a space."""
+    first, sep, rest = raw.partition("\n")
+    if not sep:
+        return first.strip()
+    return " ".join([first.strip(_BYTES_WS), *(line.rstrip("\r") for line in rest.split("\n"))]).strip()
 
 
 def _split_part(data: bytes) -> tuple[list[tuple[str, str]], bytes]:
@@ -92,7 +105,7 @@ def _split_part(data: bytes) -> tuple[list[tuple[str, str]], bytes]:
     fields: list[tuple[str, str]] = []
     cur: list[bytes] | None = None
     name = ""
-    for line in head.split(b"\n")[:500]:
+    for line in head.split(b"\n")[:MIME_HEAD_LINES]:
         line = line.rstrip(b"\r")
         if line[:1] in (b" ", b"\t") and cur is not None:
             cur.append(line)
@@ -149,8 +162,11 @@ class _Budget:
         self.part_limit_hit = False
 
 
-def parse_mime(header_block: bytes, body: bytes, limits: MimeLimits) -> MimePart:
-    fields, _ = _split_part(header_block + b"\n\n")
+def parse_mime(header_block: bytes, body: bytes, limits: MimeLimits,
+               root_fields: list[tuple[str, str]] | None = None) -> MimePart:
+    """The MIME tree of a message. ``root_fields``: the message's Content-* fields as _split_part
+    would read them from ``header_block``, when the caller has them already."""
+    fields = root_fields if root_fields is not None else _split_part(header_block + b"\n\n")[0]
     budget = _Budget(limits)
     return _parse_entity(fields, body, "", 0, budget, default_type="text/plain")
 

@@ -8,14 +8,12 @@ lower-case ``b``/``q``, missing padding, and raw 8-bit header bytes (UTF-8, else
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 
 from mailsleuth.model.text import decode_bytes
 
 _EW = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
-_WS_BETWEEN = re.compile(r"^[ \t\r\n]+$")
 _MAX_WORDS = 2000
 
 
@@ -25,49 +23,45 @@ def _q_decode(data: str) -> bytes:
 
 
 def _b_decode(data: str) -> bytes:
-    data = data.strip()
-    data += "=" * (-len(data) % 4)
+    # ``data`` holds no white space (see _EW); a2b_base64 ignores characters outside the alphabet and
+    # refuses non-ASCII text, as base64.b64decode(validate=False) does.
     try:
-        return base64.b64decode(data, validate=False)
-    except (binascii.Error, ValueError):
+        return binascii.a2b_base64(data + "=" * (-len(data) % 4))
+    except ValueError:  # binascii.Error included
         return b""
 
 
 def decode_header_value(value: str, defects: list[str] | None = None) -> str:
-    """Decode encoded words in an (unfolded) header value."""
+    """Decode encoded words in an (unfolded) header value.
+
+    Adjacent encoded words (only white space between them) are joined; bytes of consecutive words
+    in the same charset are decoded together, so a character split across two words survives."""
     if "=?" not in value:
         return value
-    out: list[str] = []
-    pos = 0
-    pending_charset: str | None = None
-    pending: bytearray = bytearray()
-
-    def flush() -> None:
-        nonlocal pending_charset, pending
-        if pending_charset is not None:
-            out.append(decode_bytes(bytes(pending), pending_charset))
-        pending_charset = None
-        pending = bytearray()
-
-    for count, m in enumerate(_EW.finditer(value), 1):
-        if count > _MAX_WORDS:
-            if defects is not None:
-                defects.append("too many encoded words; the rest left encoded")
-            break
-        between = value[pos : m.start()]
-        if between and not (_WS_BETWEEN.match(between) and pending_charset is not None):
-            flush()
-            out.append(between)
-        charset, enc, data = m.group(1), m.group(2).lower(), m.group(3)
-        raw = _b_decode(data) if enc == "b" else _q_decode(data)
-        cs = charset.lower()
-        if pending_charset is not None and pending_charset != cs:
-            flush()
-        pending_charset = cs
-        pending.extend(raw)
-        pos = m.end()
-    flush()
-    out.append(value[pos:])
+    # [text, charset, encoding, data, text, charset, ...]: the text before each word, then its parts.
+    pieces = _EW.split(value, maxsplit=_MAX_WORDS)
+    if defects is not None and len(pieces) > 4 * _MAX_WORDS and _EW.search(pieces[-1]) is not None:
+        defects.append("too many encoded words; the rest left encoded")
+    out = [pieces[0]]
+    run: list[bytes] = []  # decoded bytes of the current run of words in one charset
+    run_charset = ""
+    last = len(pieces) - 4
+    for i in range(1, len(pieces), 4):
+        charset = pieces[i].lower()
+        data = pieces[i + 2]
+        raw = _b_decode(data) if pieces[i + 1] in "bB" else _q_decode(data)
+        if charset != run_charset and run:
+            out.append(decode_bytes(b"".join(run), run_charset))
+            run = []
+        run_charset = charset
+        run.append(raw)
+        after = pieces[i + 3]
+        # White space between two words disappears; other text ends the run. The text after the
+        # last word is kept as it is.
+        if i == last or (after and after.strip(" \t\r\n")):
+            out.append(decode_bytes(b"".join(run), run_charset))
+            run = []
+            out.append(after)
     return "".join(out)
 
 
