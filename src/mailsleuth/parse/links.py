@@ -283,6 +283,8 @@ def strip_tags(html: str, max_tag: int) -> str:
     replaced by a space. Split at '<': every chunk after the first starts inside a possible tag,
     which ends at the chunk's first '>'. (Faster than a regular expression substitution, whose
     engine tests the tag's characters one at a time.)"""
+    if "<" not in html:
+        return html
     chunks = html.split("<")
     out = [chunks[0]]
     add = out.append
