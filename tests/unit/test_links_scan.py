@@ -100,3 +100,21 @@ def test_text_without_marks_has_no_defanged_names() -> None:
 def test_redirect_parameter_found_or_not(url: str, target: str | None) -> None:
     got = unwrap(url)
     assert (got.target if got else None) == target
+
+
+@pytest.mark.parametrize("odd", ["\u0130", "\u0131", "\u017f", "\u212a"])
+def test_css_links_after_an_odd_case_letter_are_found(odd: str) -> None:
+    # 'İ' lower-cases to two characters: positions found in a lower-cased copy would be off by one.
+    html = (f"<p>{odd * 3}stanbul</p><div style=\"background:url('https://css.example/a.png')\">"
+            f"<td background=\"https://bg.example/t.png\">x</td></div>")
+    urls = {lk.url for lk in scan_html(html).links}
+    assert {"https://css.example/a.png", "https://bg.example/t.png"} <= urls
+
+
+@pytest.mark.parametrize("name", ["\u017fcript", "scr\u0130pt", "SCR\u0131PT", "\u017ftyle"])
+def test_tag_names_fold_in_ascii_only(name: str) -> None:
+    # A browser reads '<ſcript>' as an unknown element, not a script: its content is text, and
+    # nothing raises on the look-alike name.
+    text = html_to_text(f"<p>before</p><{name}>inside</{name}><p>after</p>")
+    assert text.split() == ["before", "inside", "after"]
+    assert html_to_text("<SCRIPT>hidden()</SCRIPT><Style>p{}</STYLE>shown") == "shown"

@@ -16,8 +16,10 @@ from mailsleuth.parse.links import strip_tags
 
 MAX_HTML = 4 * MAX_TEXT  # HTML read per part before its tags are stripped
 _MAX_TAG = 4000  # characters between '<' and '>' for a tag; a longer run is text
-_RAW_OPEN = re.compile(r"(?i)<(script|style)\b|<!--")
-_RAW_CLOSE = {"script": re.compile(r"(?i)</script\s*>"), "style": re.compile(r"(?i)</style\s*>"),
+# HTML tag names are case-insensitive in ASCII only: (?a) keeps 'ſ', 'İ' and the Kelvin sign from
+# matching s, i and k, as a browser would (and every matched name then lower-cases to a key below).
+_RAW_OPEN = re.compile(r"(?ai)<(script|style)\b|<!--")
+_RAW_CLOSE = {"script": re.compile(r"(?ai)</script\s*>"), "style": re.compile(r"(?ai)</style\s*>"),
               "!--": re.compile(r"-->")}
 
 

@@ -452,6 +452,10 @@ def scan_html(html: str, *, max_links: int = 5000) -> HtmlScan:
         scanner.scan.truncated = True
     scan = scanner.scan
     # Jump with find (C speed) to each "url(" and "background" of the lower-cased text, then match there.
+    # The positions must be those of ``head``: when lower-casing changed lengths ('İ' becomes two
+    # characters), fold ASCII letters only, one byte per character.
+    if not plain:
+        low = head.encode("ascii", "replace").lower()
     for needle, rx, tag, attr in ((b"url(", _CSS_URL, "css", "url()"), (b"background", _BACKGROUND, "html", "background")):
         i = low.find(needle)
         seen = 0
