@@ -227,3 +227,17 @@ def test_the_example_is_a_vouched_cousin(example_eml: bytes, example_dns_path: P
     assert report.verdict.label.value == "legitimate"
     art = report.sections["brand.impersonation"]
     assert any(i.field == "From" and i.match and i.match.brand_id == "microsoft" for i in art.identities)
+
+
+def test_hop_names_come_from_the_parsed_chain() -> None:
+    # The envelope sender a hop recorded is only known from the parsed Received header (the raw
+    # fallback reads HELO and PTR alone): a lookalike there must be found through the chain.
+    raw = _msg('"Shop" <news@example.net>',
+               received="Received: from mta.example.net ([192.0.2.7] helo=mta.example.net)\n"
+                        "\tby mx.example.com with esmtps (Exim 4.96)\n\t(envelope-from <b@paypa1.com>)\n"
+                        "\tid 1abc-000; Thu, 21 Apr 2016 09:35:20 +0900\n")
+    report = analyze(raw, config=Config(dns_mode="off"), resolver=OfflineResolver())
+    art = report.sections["brand.impersonation"]
+    assert any(n.field == "envelope-from" and n.name == "paypa1.com" for n in art.identities)
+    infra = [f for f in report.findings if f.code == "BRAND_LOOKALIKE_INFRA"]
+    assert infra and infra[0].facts["field"] == "envelope-from"

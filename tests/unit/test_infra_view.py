@@ -33,6 +33,14 @@ def test_valid_host():
         assert valid_host(bad) is None, bad
 
 
+def test_valid_host_takes_idns_in_either_form():
+    assert valid_host("xn--bcher-kva.example") == "bücher.example"
+    assert valid_host("BÜCHER.example") == "bücher.example"
+    # Styled letters that IDNA would map to plain ones name another domain: not a host name as written.
+    assert valid_host("\U0001d5de\U0001d5f6\U0001d5fb\U0001d5f1.example") is None
+    assert valid_host("b\u00fc cher.example") is None
+
+
 def test_add_domain_skips_local_names_and_keeps_roles_once():
     view = MessageView()
     view.add_domain("Mail.Example.COM", "from")

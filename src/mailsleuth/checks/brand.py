@@ -111,7 +111,9 @@ def _hop_names(ctx: Context) -> list[_Name]:
     """HELO and reverse-DNS names and envelope senders, from the chain analysis or raw headers."""
     out: list[_Name] = []
     chain = ctx.artifact("received.chain")
-    hops = vouch._items(chain, "hops") if chain is not None else []
+    # The chain's hops are views (origin first) that keep the parsed Received header under ``hop``;
+    # read them top first, as the headers stand.
+    hops = [vouch._get(h, "hop", h) for h in vouch._items(chain, "hops")][::-1] if chain is not None else []
     if hops and any(hasattr(h, "from_helo") or (isinstance(h, dict) and "from_helo" in h) for h in hops):
         for hop in hops[:_MAX_HOPS]:
             idx = vouch._get(hop, "header_index", "?")
@@ -166,8 +168,8 @@ def _recipient_domains(ctx: Context, idx: BrandIndex) -> tuple[str, ...]:
     delivered for, when that organisation is not a free-mail or other brand's domain."""
     found: list[str] = []
     chain = ctx.artifact("received.chain")
-    for hop in (vouch._items(chain, "hops") if chain is not None else [])[:5]:
-        v = vouch._get(hop, "for_addr")
+    for view in (vouch._items(chain, "hops") if chain is not None else [])[::-1][:5]:  # top first
+        v = vouch._get(vouch._get(view, "hop", view), "for_addr")
         if isinstance(v, str) and "@" in v:
             found.append(v.rsplit("@", 1)[1].strip("<> "))
     if not found:

@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from mailsleuth.domains import ip_category, is_ip, normalize, org_domain
+from mailsleuth.domains import ip_category, is_ip, normalize, org_domain, to_ascii
 from mailsleuth.parse.addresses import message_addresses
 
 _MAX_HOPS = 60
@@ -82,7 +82,13 @@ def valid_host(name: str | None) -> str | None:
 @lru_cache(maxsize=8192)
 def _valid_host(name: str) -> str | None:
     n = normalize(name)
-    if not n or is_ip(n) or "." not in n or not _HOSTNAME.match(n) or len(n) > 253:
+    if not n or is_ip(n) or "." not in n:
+        return None
+    # IDNs come back from normalize() as U-labels: the syntax is that of their A-label form, and
+    # the name must be that form's own reading (not one that IDNA mapping changes, as it maps
+    # styled letters such as '𝗞' to plain ones: that would look up another domain).
+    a = n if n.isascii() else to_ascii(n)
+    if not _HOSTNAME.match(a) or len(a) > 253 or (a is not n and normalize(a) != n):
         return None
     return n
 
