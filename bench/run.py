@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def _files(corpus: Path) -> list[Path]:
@@ -97,18 +98,25 @@ def run_mode(mode: str, corpus: Path, repeat: int) -> dict[str, object]:
     for raw in blobs[:5]:
         work(raw)
     lat: list[float] = []
+    rounds: list[float] = []  # CPU seconds of each pass over the corpus
     t0 = time.perf_counter()
     for _ in range(repeat):
+        c0 = time.process_time()
         for raw in blobs:
             s = time.perf_counter()
             work(raw)
             lat.append((time.perf_counter() - s) * 1000)
+        rounds.append(time.process_time() - c0)
     total = time.perf_counter() - t0
     out: dict[str, object] = {
         "mode": mode, "messages": len(lat), "seconds": round(total, 3),
         "msg_per_s": round(len(lat) / total, 1), "p50_ms": round(_pct(lat, 50), 3),
         "p99_ms": round(_pct(lat, 99), 3), "mean_ms": round(statistics.fmean(lat), 3),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # CPU time of the least disturbed pass (as timeit takes the minimum): on a shared machine
+        # the other passes measure the neighbours as much as the code.
+        "best_pass_cpu_msg_per_s": round(len(blobs) / min(rounds), 1),
+        "pass_cpu_msg_per_s": [round(len(blobs) / r, 1) for r in rounds],
     }
     if mode == "verify":
         st = extra["stats"]
@@ -117,6 +125,11 @@ def run_mode(mode: str, corpus: Path, repeat: int) -> dict[str, object]:
         out["distinct_queries_per_message_mean"] = round(statistics.fmean(st["distinct"]), 2)  # type: ignore[index]
         out["verify_checks_ms_mean"] = round(statistics.fmean(st["verify_ms"]), 3)  # type: ignore[index]
         out["verify_checks_ms_p99"] = round(_pct(st["verify_ms"], 99), 3)  # type: ignore[index]
+        # Each message was verified once per pass: its least disturbed time, averaged over messages.
+        per_msg = st["verify_ms"]  # type: ignore[index]
+        n = len(blobs)
+        out["verify_checks_ms_mean_of_best"] = round(
+            statistics.fmean(min(per_msg[i::n]) for i in range(n)), 3)
         out["results"] = dict(sorted(st["labels"].items()))  # type: ignore[index]
     return out
 
@@ -180,11 +193,26 @@ def _resign(blobs: list[bytes]):  # type: ignore[no-untyped-def]
     return out, MemoryResolver(zone, absent=Status.UNKNOWN)
 
 
+def _subprocess(mode: str, corpus: Path, repeat: int) -> dict[str, Any]:
+    """One mode in its own process (its own peak RSS), pinned to one core when taskset exists."""
+    cmd = [sys.executable, __file__, "--corpus", str(corpus), "--mode", mode, "--repeat", str(repeat)]
+    pin = ["taskset", "-c", "0"] if Path("/usr/bin/taskset").exists() else []
+    proc = subprocess.run(pin + cmd, capture_output=True, text=True, env=dict(os.environ), check=False)
+    if proc.returncode != 0:
+        print(proc.stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"bench: mode {mode} failed")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
     ap.add_argument("--mode", choices=("baseline", "analyze", "verify", "all"), default="all")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--pairs", type=int, default=3,
+                    help="baseline/analyze processes run alternately this many times (the ratio is "
+                         "taken over all of them, so that a burst of load on the machine hits both)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     corpus = Path(args.corpus)
@@ -193,21 +221,23 @@ def main() -> None:
     if args.mode != "all":
         print(json.dumps(run_mode(args.mode, corpus, args.repeat)))
         return
-    results = {}
-    for mode in ("baseline", "analyze", "verify"):
-        cmd = [sys.executable, __file__, "--corpus", str(corpus), "--mode", mode, "--repeat", str(args.repeat)]
-        env = dict(os.environ)
-        pin = ["taskset", "-c", "0"] if Path("/usr/bin/taskset").exists() else []
-        proc = subprocess.run(pin + cmd, capture_output=True, text=True, env=env, check=False)
-        if proc.returncode != 0:
-            print(proc.stderr[-2000:], file=sys.stderr)
-            raise SystemExit(f"bench: mode {mode} failed")
-        results[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
-    base = results["baseline"]["msg_per_s"]
-    ana = results["analyze"]["msg_per_s"]
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "analyze": [], "verify": []}
+    for _ in range(max(1, args.pairs)):
+        for mode in ("baseline", "analyze"):
+            runs[mode].append(_subprocess(mode, corpus, args.repeat))
+    runs["verify"].append(_subprocess("verify", corpus, args.repeat))
+    results = {mode: max(rs, key=lambda r: r["msg_per_s"]) for mode, rs in runs.items()}
+    best = {m: max(r["best_pass_cpu_msg_per_s"] for r in runs[m]) for m in ("baseline", "analyze")}
+    pair_ratios = [a["msg_per_s"] / b["msg_per_s"] for b, a in zip(runs["baseline"], runs["analyze"], strict=True)]
     summary = {
         **results,
-        "analyze_vs_bare_parse": round(ana / base, 3),
+        "pairs": len(pair_ratios),
+        # Best pass against best pass (CPU time): the speeds least disturbed by other load.
+        "analyze_vs_bare_parse": round(best["analyze"] / best["baseline"], 3),
+        "analyze_vs_bare_parse_best_cpu": {k: v for k, v in best.items()},
+        # Each pair's wall-clock ratio, and their median: what a loaded machine shows.
+        "analyze_vs_bare_parse_pairs_wall": [round(r, 3) for r in pair_ratios],
+        "analyze_vs_bare_parse_median_wall": round(statistics.median(pair_ratios), 3),
         "verify_overhead_ms_per_msg": round(results["verify"]["mean_ms"] - results["analyze"]["mean_ms"], 3),
     }
     if args.json:
@@ -218,9 +248,13 @@ def main() -> None:
         print(f"{mode:<9} {r['msg_per_s']:>8} msg/s  p50 {r['p50_ms']:>7} ms  p99 {r['p99_ms']:>7} ms  "
               f"peak RSS {r['peak_rss_mib']} MiB  ({r['messages']} analyses)")
     v = results["verify"]
-    print(f"analysis throughput = {summary['analyze_vs_bare_parse']:.1%} of Python's bare parse")
+    print(f"analysis throughput = {summary['analyze_vs_bare_parse']:.1%} of Python's bare parse (best pass "
+          f"against best pass, CPU time: {best['analyze']} vs {best['baseline']} msg/s over {len(pair_ratios)} "
+          f"alternating pairs); per pair, wall clock: {summary['analyze_vs_bare_parse_pairs_wall']}, "
+          f"median {summary['analyze_vs_bare_parse_median_wall']:.1%}")
     print(f"re-verification (DKIM, SPF, DMARC, ARC checks) costs {v['verify_checks_ms_mean']} ms per message on "
-          f"average (p99 {v['verify_checks_ms_p99']} ms); whole analysis with DNS adds "
+          f"average (p99 {v['verify_checks_ms_p99']} ms; {v['verify_checks_ms_mean_of_best']} ms averaging each "
+          f"message's least disturbed pass); whole analysis with DNS adds "
           f"{summary['verify_overhead_ms_per_msg']} ms over offline (enrichment included)")
     print(f"DNS: {v['dns_queries_sent']} queries sent for the batch of {v['messages']}, {v['dns_answers_from_cache']} "
           f"answered from the cache; {v['distinct_queries_per_message_mean']} distinct queries per message")
