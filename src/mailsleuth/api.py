@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from mailsleuth.config import Config
@@ -115,3 +117,63 @@ def analyze(raw: bytes, *, config: Config | None = None, resolver: Resolver | Ca
     config = config or Config()
     msg = parse_message(raw, limits=parse_limits(config), filename=filename)
     return analyze_message(msg, config=config, resolver=resolver, clock=clock, http=http)
+
+
+# A small message that reaches every check's data (brands, platforms, lures, spam rules, links),
+# so that preparing for a long run loads them before the collector is told to look away.
+_WARM_UP = b"""Received: from mta.example.net (mta.example.net [192.0.2.10])
+\tby mx.example.com (Postfix) with ESMTPS id 1A2B3C
+\tfor <user@example.com>; Mon, 2 Jan 2023 10:00:01 +0000 (UTC)
+Authentication-Results: mx.example.com; spf=pass smtp.mailfrom=example.net;
+\tdkim=pass header.d=example.net; dmarc=pass header.from=example.net
+X-Spam-Status: No, score=1.2 required=5.0 tests=HTML_MESSAGE,URIBL_BLOCKED autolearn=no
+From: "Example Bank" <notice@example.net>
+To: <user@example.com>
+Subject: =?utf-8?q?Verify_your_account?=
+Date: Mon, 2 Jan 2023 10:00:00 +0000
+Message-ID: <warm-up@example.net>
+List-Unsubscribe: <https://example.net/u>
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="b"
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+Please verify your password at https://login.example.org/verify within 24 hours.
+--b
+Content-Type: text/html; charset=utf-8
+
+<html><body><p>Your account is suspended.</p><a href="https://login.example.org/verify">Sign in</a>
+<img src="https://example.net/p.png" width=1 height=1><form action="https://example.org/f">
+<input type=password></form></body></html>
+--b--
+"""
+
+_prepared = False
+
+
+def prepare_for_many(config: Config | None = None) -> None:
+    """Get this process ready for a long run of analyses (an evaluation, a mailbox, the web app).
+
+    Loads every data file now (by analysing one small built-in message), then moves all objects
+    the process holds so far into the garbage collector's permanent generation (``gc.freeze()``)
+    and lets the young generation grow to 10,000 objects before a collection. The loaded tables
+    are tens of thousands of long-lived objects; left in view, every full collection walks them
+    all, and collections come every few messages: about a tenth of an offline analysis's time.
+    Objects stay freed by reference counting as usual; only reference cycles among the frozen
+    ones would never be collected. Call it once, before the loop; later calls do nothing. Not
+    called for a single analysis, where the collector costs nothing worth saving."""
+    global _prepared
+    if _prepared:
+        return
+    _prepared = True
+    from mailsleuth.dns.off import OfflineResolver
+
+    # The caller's configuration (its brand files, own domains), with nothing that reaches out or writes.
+    quiet = replace(config or Config(), dns_mode="off", rdap=False, follow_links=False, record_dns=None)
+    analyze(_WARM_UP, config=quiet, resolver=OfflineResolver())
+    gc.collect()
+    gc.freeze()
+    first, second, third = gc.get_threshold()
+    gc.set_threshold(max(first, 10_000), second, third)
+

@@ -170,9 +170,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from mailsleuth.api import prepare_for_many
     from mailsleuth.evaluate import evaluate_dir, format_eval
 
     cfg = config_from_args(args)
+    prepare_for_many(cfg)
     result = evaluate_dir(Path(args.directory), config=cfg, limit=args.limit)
     sys.stdout.write(format_eval(result, as_json=args.json, show_errors=args.show_errors))
     return 0
@@ -183,7 +185,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from mailsleuth.web.app import serve
     except ImportError as exc:
         raise ConfigError(f"the web app is not available: {exc}") from None
+    from mailsleuth.api import prepare_for_many
+
     cfg = config_from_args(args)
+    prepare_for_many(cfg)
     serve(cfg, host=args.host, port=args.port, max_upload=args.max_upload)
     return 0
 
