@@ -133,3 +133,18 @@ def test_has_ctrl_equals_the_expression(value: str) -> None:
     assert message._has_ctrl(value) == (_CTRL.search(value) is not None)
     ascii_value = value.encode("ascii", "ignore").decode("ascii")
     assert message._has_ctrl(ascii_value) == (_CTRL.search(ascii_value) is not None)
+
+
+# ---- parse.received: TLS key=value searches started where the key is ------------------------------
+
+@settings(max_examples=2000)
+@given(st.lists(st.sampled_from(["cipher=", "CIPHER=", "bits=", "Bits=", "x", "_", " ", "1", "A", ",", "(",
+                                  "\u017f", "\u212a", "é", "ci", "pher="]), max_size=12).map("".join))
+def test_search_from_equals_the_search(comment: str) -> None:
+    from mailsleuth.parse import received
+
+    low = comment.lower()
+    for rx, word in ((received._TLS_CIPHER_KV, "cipher="), (received._TLS_BITS_KV, "bits=")):
+        got = received._search_from(rx, comment, low, word)
+        want = rx.search(comment)
+        assert (got and (got.span(), got.groups())) == (want and (want.span(), want.groups())), comment
