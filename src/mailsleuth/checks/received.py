@@ -59,6 +59,7 @@ from mailsleuth.domains import ip_address_of, ip_category, org_domain
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.errors import DataError
 from mailsleuth.model.chain import ChainAnalysis, HopView, host_matches
+from mailsleuth.model.fastinit import factory
 from mailsleuth.model.findings import Evidence, EvidenceKind, Finding, Severity
 from mailsleuth.model.hop import Hop
 from mailsleuth.model.message import Message
@@ -436,6 +437,9 @@ def _inside_configured(hop: Hop, relays: tuple[str, ...],
 
 # --------------------------------------------------------------------------- the check
 
+_new_view = factory(HopView)  # one a hop: the cheaper way to build it
+
+
 @check("received.chain", title="Received chain and trust boundary", codes=CODES)
 def received_chain(ctx: Context) -> Outcome:
     msg = ctx.message
@@ -491,7 +495,7 @@ def received_chain(ctx: Context) -> Outcome:
                 delay = (hop.timestamp - prev_ts).total_seconds()
             prev_ts = hop.timestamp
         side = "recipient" if i < boundary_i else ("boundary" if i == boundary_i else "claim")
-        views.append(HopView(number=total - i, hop=hop, header_position=analysed[i].index, delay_s=delay,
+        views.append(_new_view(number=total - i, hop=hop, header_position=analysed[i].index, delay_s=delay,
                              trusted=i <= boundary_i, side=side))
     bview = next(v for v in views if v.side == "boundary")
     bhop = bview.hop

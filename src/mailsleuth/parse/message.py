@@ -259,6 +259,18 @@ def _read_fields(block: bytes, limits: ParseLimits, defects: list[str]) -> tuple
     return fields, text
 
 
+# The bytes _CTRL does not match: deleting them from an ASCII value leaves its control characters.
+_NOT_CTRL_BYTES = bytes(b for b in range(256) if not (b < 9 or 9 < b < 32))
+
+
+def _has_ctrl(value: str) -> bool:
+    """``_CTRL.search(value) is not None``; an ASCII value (a long decoded one especially) is
+    looked at as bytes, which is much cheaper than the expression."""
+    if value.isascii():
+        return bool(value.encode("ascii").translate(None, _NOT_CTRL_BYTES))
+    return _CTRL.search(value) is not None
+
+
 _new_header = factory(Header)  # 40-odd headers a message: the cheaper way to build them
 
 
@@ -273,7 +285,7 @@ def _header_value(raw: str, defects: list[str], check_ctrl: bool) -> str:
         check_ctrl = True
     else:
         value = unfolded.strip()
-    if check_ctrl and _CTRL.search(value) is not None:
+    if check_ctrl and _has_ctrl(value):
         value = _CTRL.sub(" ", value)
         defects.append("control characters in the value")
     return value
@@ -333,8 +345,7 @@ def parse_message(data: bytes, *, limits: ParseLimits | None = None, filename: s
                         defects=tuple(hdefects) if hdefects else no_defects)
         same.append(h)
         headers.append(h)
-    known = sum(len(same) for lname, same in by_name.items() if lname in _COMMON)
-    if known == 0 and len(headers) < 3:
+    if len(headers) < 3 and not any(lname in _COMMON for lname in by_name):
         raise InputError("the input does not look like an email: none of the usual header fields were found")
     has_body = bool(body) and not body.isspace()
     if not has_body:

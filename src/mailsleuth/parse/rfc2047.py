@@ -39,9 +39,12 @@ def decode_header_value(value: str, defects: list[str] | None = None) -> str:
     if "=?" not in value:
         return value
     # [text, charset, encoding, data, text, charset, ...]: the text before each word, then its parts.
-    pieces = _EW.split(value, maxsplit=_MAX_WORDS)
+    pieces = _split_words(value)
     if defects is not None and len(pieces) > 4 * _MAX_WORDS and _EW.search(pieces[-1]) is not None:
         defects.append("too many encoded words; the rest left encoded")
+    one_run = _one_base64_run(pieces)
+    if one_run is not None:
+        return one_run
     out = [pieces[0]]
     run: list[bytes] = []  # decoded bytes of the current run of words in one charset
     run_charset = ""
@@ -63,6 +66,50 @@ def decode_header_value(value: str, defects: list[str] | None = None) -> str:
             run = []
             out.append(after)
     return "".join(out)
+
+
+# _EW without white space in its classes (each character is then a cheap test; long machine-written
+# fields hold thousands). It matches where _EW does, with the same extent, and also where a word's
+# charset or data holds white space or its charset a "*language": _split_words checks for those.
+_EW_LOOSE = re.compile(r"=\?([^?]+)\?([bBqQ])\?([^?]*)\?=")
+# Bytes that are not white space for str.split() (nor re's \s) in ASCII text.
+_NOT_SPACE = bytes(b for b in range(128) if not chr(b).isspace())
+
+
+def _split_words(value: str) -> list[str]:
+    """``_EW.split(value, maxsplit=_MAX_WORDS)``. The loose expression finds the same words when
+    none of the ones it found holds white space or a ``*`` in its charset: each word _EW would find
+    is found there by the loose one too, which therefore never skips one (it looks from the left);
+    and where the words it found are all words for _EW, _EW finds them in the same places."""
+    pieces = _EW_LOOSE.split(value, maxsplit=_MAX_WORDS)
+    if len(pieces) > 1:
+        charsets = "".join(pieces[1::4])
+        inner = charsets + "".join(pieces[3::4])
+        if "*" in charsets or not inner.isascii() or inner.encode("ascii").translate(None, _NOT_SPACE):
+            return _EW.split(value, maxsplit=_MAX_WORDS)
+    return pieces
+
+
+def _one_base64_run(pieces: list[str]) -> str | None:
+    """What decode_header_value makes of ``pieces`` when they are two or more base64 words in one
+    charset with only white space between them, and every word but the last holds whole groups of
+    four base64 letters (no padding, no other character: a strict decoder accepts them): then the
+    bytes of those words decoded one by one, joined, are those of their data joined, decoded at
+    once. None for other pieces."""
+    if len(pieces) < 9:
+        return None
+    data = pieces[3::4]
+    if ("".join(pieces[2::4]).strip("bB") or "".join(pieces[4:-1:4]).strip(" \t\r\n")
+            or any(n % 4 for n in set(map(len, data[:-1])))):
+        return None
+    charsets = set(pieces[1::4])  # written alike (the loop compares them lower-cased)
+    if len(charsets) != 1:
+        return None
+    try:
+        raw = binascii.a2b_base64("".join(data[:-1]), strict_mode=True)
+    except ValueError:  # binascii.Error included: a character outside the alphabet, padding
+        return None
+    return pieces[0] + decode_bytes(raw + _b_decode(data[-1]), charsets.pop().lower()) + pieces[-1]
 
 
 def decode_raw_header_bytes(data: bytes) -> str:
