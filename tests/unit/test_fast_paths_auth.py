@@ -252,3 +252,31 @@ def test_build_report_by_role_matches_the_scans(identities: list[Identity]) -> N
     assert rep.dkim_domains == tuple(dict.fromkeys(i.domain for i in identities if i.role == "dkim-d" and i.domain))
     roles = by_role(identities)
     assert [i for role in roles for i in roles[role]] == sorted(identities, key=lambda i: list(roles).index(i.role))
+
+
+# ---- spam.stamps: the copy with changes ----------------------------------------------------------
+
+@given(st.fixed_dictionaries({}, optional={"trusted": st.booleans(),
+                                           "explained": st.dictionaries(st.text(max_size=3), st.text(max_size=3)),
+                                           "score": st.none() | st.floats(allow_nan=False)}))
+def test_stamp_copy_is_dataclasses_replace(changes: dict[str, Any]) -> None:
+    from mailsleuth.checks.spam_stamps import _replace
+    from mailsleuth.model.spam import SpamStamp
+
+    stamp = SpamStamp(vendor="spamassassin", headers=("X-Spam-Status[0]",), header_index=3, is_spam=False,
+                      score=1.5, threshold=5.0, host="mx.example.com", fields={"flag": "NO"}, parse_errors=("e",))
+    assert _replace(stamp, changes) == dataclasses.replace(stamp, **changes)
+
+
+def test_stamp_and_auth_headers_are_the_named_headers_in_order() -> None:
+    from mailsleuth.checks.reported_auth import _auth_headers
+    from mailsleuth.parse.authres import AUTH_HEADER_NAMES
+    from mailsleuth.parse.message import parse_message
+    from mailsleuth.parse.spamstamps import FAMILIES, stamp_headers
+
+    raw = (b"X-Spam-Flag: NO\r\nAuthentication-Results: mx.example.com; spf=pass\r\nReceived: x\r\n"
+           b"x-spam-status: No, score=1\r\nReceived-SPF: pass\r\nX-MS-Exchange-Organization-SCL: 1\r\n"
+           b"ARC-Authentication-Results: i=1; mx.example.com; dkim=pass\r\nSubject: s\r\n\r\nbody\r\n")
+    msg = parse_message(raw)
+    assert stamp_headers(msg) == [h for h in msg.headers if h.lname in FAMILIES]
+    assert _auth_headers(msg) == [h for h in msg.headers if h.lname in AUTH_HEADER_NAMES]

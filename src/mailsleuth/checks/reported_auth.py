@@ -9,6 +9,7 @@ server from below the boundary, which is a forgery.
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 from typing import Any
@@ -175,7 +176,7 @@ def _line(c: AuthClaim) -> str:
 
 def _auth_headers(msg: Message) -> list[Header]:
     """The message's authentication headers (every name parse_auth_header reads), top first."""
-    found = [h for name in AUTH_HEADER_NAMES for h in msg.get_all(name)]
+    found = list(itertools.chain.from_iterable(map(msg.get_all, AUTH_HEADER_NAMES)))
     found.sort(key=_header_index)
     return found
 
