@@ -280,3 +280,10 @@ def test_stamp_and_auth_headers_are_the_named_headers_in_order() -> None:
     msg = parse_message(raw)
     assert stamp_headers(msg) == [h for h in msg.headers if h.lname in FAMILIES]
     assert _auth_headers(msg) == [h for h in msg.headers if h.lname in AUTH_HEADER_NAMES]
+
+
+@given(st.lists(identity_st, max_size=12))
+def test_known_orgs_from_the_groups_match_the_identities(identities: list[Identity]) -> None:
+    groups = build_report(identities).groups
+    assert ({g.org for g in groups if g.roles != ("message-id",)}
+            == {i.org for i in identities if i.org and i.role != "message-id"})

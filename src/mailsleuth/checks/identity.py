@@ -212,7 +212,7 @@ def identity_alignment(ctx: Context) -> Outcome:
     out = Outcome()
     ids = collect_identities(msg, ctx.artifact("received.chain"), ctx.artifact("auth.reported"))
     roles = by_role(ids)
-    out.artifact = build_report(ids, roles)
+    out.artifact = rep = build_report(ids, roles)
     froms = roles.get("from")
     if not froms:
         out.findings.append(ctx.finding("ID_FROM_MISSING", [Evidence(kind=EvidenceKind.HEADER, ref="From",
@@ -258,7 +258,9 @@ def identity_alignment(ctx: Context) -> Outcome:
     mids = roles.get("message-id")
     mid = mids[0] if mids else None
     if mid and mid.domain:
-        known = {i.org for i in ids if i.org and i.role != "message-id"}
+        # The organisations of the other identities: the groups (by organisation, roles listed once)
+        # with some role besides message-id.
+        known = {g.org for g in rep.groups if g.roles != ("message-id",)}
         if mid.org is None or mid.org not in known:
             out.findings.append(ctx.finding(
                 "ID_MESSAGE_ID_UNRELATED", [_ev(msg, mid.source)], domain=mid.domain,
