@@ -6,12 +6,15 @@ import gc
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import attrgetter
 
 from mailsleuth.config import Config
 from mailsleuth.dns.base import Resolver
 from mailsleuth.dns.cache import CachingResolver
 from mailsleuth.engine import Context, run_checks
 from mailsleuth.http import HttpClient
+from mailsleuth.model.findings import Finding
 from mailsleuth.model.message import Message
 from mailsleuth.model.report import DnsRecord, Report
 from mailsleuth.parse.message import ParseLimits, parse_message
@@ -74,6 +77,16 @@ def message_summary(msg: Message) -> dict[str, object]:
     }
 
 
+_CODE = attrgetter("code")
+_RANK = attrgetter("severity.rank")
+
+
+def _report_order(findings: list[Finding]) -> list[Finding]:
+    """The findings most severe first, by code within a severity (both sorts are stable: the same
+    order as sorting by ``(-rank, code)``, with the keys read in C)."""
+    return sorted(sorted(findings, key=_CODE), key=_RANK, reverse=True)
+
+
 def analyze_message(msg: Message, *, config: Config | None = None, resolver: Resolver | CachingResolver | None = None,
                     clock: Callable[[], datetime] | None = None, http: HttpClient | None = None) -> Report:
     config = config or Config()
@@ -89,11 +102,13 @@ def analyze_message(msg: Message, *, config: Config | None = None, resolver: Res
     ctx = Context(msg, config, caching, clock=clk, http=http)
     result = run_checks(ctx)
     verdict = score(result.findings, result.skipped, result.ran)
-    findings = sorted(result.findings, key=lambda f: (-f.severity.rank, f.code))
+    findings = _report_order(result.findings)
     dns = tuple(DnsRecord(name=a.name, rdtype=a.rdtype, status=a.status.value, records=a.records, source=a.source,
                           elapsed_ms=round(a.elapsed_ms, 2)) for a in caching.log)
     sections = dict(result.sections)
-    sections["_engine"] = {"ran": result.ran, "timings_ms": {k: round(v, 3) for k, v in result.timings_ms.items()},
+    timings = result.timings_ms
+    rounded = dict(zip(timings, map(round, timings.values(), repeat(3)), strict=True))
+    sections["_engine"] = {"ran": result.ran, "timings_ms": rounded,
                            "dns_queries_sent": caching.sent, "dns_queries_deduplicated": caching.deduplicated}
     if config.record_dns:
         from mailsleuth.dns.cache import write_snapshot

@@ -13,16 +13,19 @@ other check.
 from __future__ import annotations
 
 import importlib
+import operator
 import pkgutil
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mailsleuth.catalogue import fill, load_catalogue
 from mailsleuth.errors import CheckContractError
+from mailsleuth.model.fastinit import factory
 from mailsleuth.model.findings import Evidence, EvidenceKind, Finding, Severity
 from mailsleuth.model.verdict import SkippedCheck
 
@@ -105,7 +108,8 @@ def _cached_plan(specs: dict[str, CheckSpec]) -> list[CheckSpec]:
     """plan(specs), reused while the same check specs are registered (the order depends on them alone)."""
     key = tuple(specs.values())
     for known, order in _PLANNED:
-        if len(known) == len(key) and all(a is b for a, b in zip(known, key, strict=True)):
+        # Tuple equality looks at identity first; map(is_) then refuses equal but distinct specs.
+        if known == key and all(map(operator.is_, known, key)):
             return order
     order = plan(specs)
     _PLANNED[:] = [(key, order)]
@@ -148,11 +152,11 @@ class Context:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.http = http
         self.artifacts: dict[str, Any] = {}
+        # ``ctx.artifact(check_id)``: the artifact of an earlier check, or None. It is the dict's
+        # own ``get`` (checks ask for artifacts dozens of times a message).
+        self.artifact: Callable[[str], Any] = self.artifacts.get
         self._current: CheckSpec | None = None
         self._catalogue = load_catalogue()
-
-    def artifact(self, check_id: str) -> Any:
-        return self.artifacts.get(check_id)
 
     def finding(self, code: str, evidence: Iterable[Evidence] = (), *, severity: Severity | None = None,
                 **facts: Any) -> Finding:
@@ -163,7 +167,7 @@ class Context:
         if entry is None:
             raise CheckContractError(f"finding code {code} is not in the catalogue")
         # ``facts`` is this call's own keyword dict: the finding keeps it without a copy.
-        return Finding(
+        return _new_finding(
             code=code, severity=severity or entry.severity, title=fill(entry.title, facts),
             explanation=fill(entry.explanation, facts), check=spec.id if spec else "",
             evidence=tuple(evidence), facts=facts, area=entry.area,
@@ -182,12 +186,24 @@ class Context:
         return have
 
 
+_new_finding = factory(Finding)  # a dozen findings a message: the cheaper way to build them
+
 _NEED_REASON = {
     "dns": "DNS is off (--offline)",
     "body": "the input has headers only",
     "rdap": "registration lookups are opt-in (--rdap)",
     "follow_links": "link following is opt-in (--follow-links)",
 }
+
+
+@lru_cache(maxsize=256)
+def _skipped_for_needs(check_id: str, needs: frozenset[str], have: frozenset[str]) -> SkippedCheck | None:
+    """The record of a check skipped because ``have`` lacks some of its ``needs`` (None when it may
+    run). The same for every message of a run: records are immutable, so one serves them all."""
+    if needs <= have:
+        return None
+    missing = sorted(needs - have)
+    return SkippedCheck(check=check_id, reason="; ".join(_NEED_REASON[m] for m in missing))
 
 
 @dataclass(slots=True)
@@ -208,12 +224,11 @@ def run_checks(ctx: Context, specs: dict[str, CheckSpec] | None = None) -> RunRe
     timings: dict[str, float] = {}
     sections: dict[str, Any] = {}
     failed: set[str] = set()
-    have = ctx.available()
+    have = frozenset(ctx.available())
     clock = time.perf_counter
     for spec in _cached_plan(specs):
-        if spec.needs and not spec.needs <= have:
-            missing = sorted(spec.needs - have)
-            skipped.append(SkippedCheck(check=spec.id, reason="; ".join(_NEED_REASON[m] for m in missing)))
+        if spec.needs and (skip := _skipped_for_needs(spec.id, spec.needs, have)) is not None:
+            skipped.append(skip)
             failed.add(spec.id)
             continue
         if spec.depends:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from mailsleuth.catalogue import fill
 from mailsleuth.errors import DataError
+from mailsleuth.model.fastinit import factory
 from mailsleuth.model.findings import Finding
 from mailsleuth.model.verdict import Contribution, Label, SkippedCheck, Verdict
 
@@ -94,6 +97,16 @@ def load_scoring() -> ScoringData:
     return ScoringData(weights=weights, composites=tuple(composites), thresholds=thresholds, narrative=narrative)
 
 
+_CODE = attrgetter("code")
+_TITLE = attrgetter("title")
+_FIRST = itemgetter(0)
+_new_contribution = factory(Contribution)
+
+
+def _magnitude(c: Contribution) -> float:
+    return abs(c.phish) + abs(c.spam) + abs(c.trust)
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -102,44 +115,42 @@ def score(findings: list[Finding], skipped: list[SkippedCheck], ran: list[str],
           data: ScoringData | None = None) -> Verdict:
     data = data or load_scoring()
     weights = data.weights
-    # Findings per code, in order of first appearance; the first one's title is the note.
-    counts: dict[str, int] = {}
-    firsts: dict[str, Finding] = {}
-    for f in findings:
-        n = counts.get(f.code)
-        if n is None:
-            counts[f.code] = 1
-            firsts[f.code] = f
-        else:
-            counts[f.code] = n + 1
+    # Findings per code, in order of first appearance (a Counter keeps it); the first one's title is
+    # the note (reading the findings backwards, the first one's title is written last).
+    codes = list(map(_CODE, findings))
+    counts = Counter(codes)
+    first_title = dict(zip(reversed(codes), map(_TITLE, reversed(findings)), strict=True))
     phish = spam = trust = 0.0
     contributions: list[Contribution] = []
     for code, n in counts.items():
         w = weights.get(code)
         if w is None:
             continue
-        mult = 1.0 + min(n - 1, 5) * w.repeat
-        cp, cs, ct = w.phish * mult, w.spam * mult, w.trust * mult
+        if n == 1:  # the common case: the weights as they are (the multiplier would be 1.0)
+            cp, cs, ct = w.phish, w.spam, w.trust
+        else:
+            mult = 1.0 + min(n - 1, 5) * w.repeat
+            cp, cs, ct = w.phish * mult, w.spam * mult, w.trust * mult
         if cp or cs or ct:
-            contributions.append(Contribution(code=code, phish=cp, spam=cs, trust=ct, note=firsts[code].title))
+            contributions.append(_new_contribution(code=code, phish=cp, spam=cs, trust=ct, note=first_title[code]))
             phish += cp
             spam += cs
             trust += ct
     fired: list[str] = []
+    present = counts.__contains__
     for comp in data.composites:
-        if comp.all and not all(c in counts for c in comp.all):
+        if comp.all and not all(map(present, comp.all)):
             continue
-        if comp.any and not any(c in counts for c in comp.any):
+        if comp.any and not any(map(present, comp.any)):
             continue
-        if any(c in counts for c in comp.none):
+        if any(map(present, comp.none)):
             continue
         fired.append(comp.id)
         cw = comp.weight
-        contributions.append(Contribution(code=comp.id, phish=cw.phish, spam=cw.spam, trust=cw.trust, note=comp.note))
+        contributions.append(_new_contribution(code=comp.id, phish=cw.phish, spam=cw.spam, trust=cw.trust, note=comp.note))
         phish += cw.phish
         spam += cw.spam
         trust += cw.trust
-    totals = {"phish": phish, "spam": spam, "trust": trust}
     th = data.thresholds
     # Trust offsets suspicion: strong, verified identity evidence lowers phish/spam weight.
     eff_phish = phish - max(0.0, trust) * th.get("trust_offsets_phish", 0.5)
@@ -166,7 +177,7 @@ def score(findings: list[Finding], skipped: list[SkippedCheck], ran: list[str],
         completeness = max(0.0, (len(ran) - 0.5 * len(partial)) / total_checks)
     base = 0.5 if label is Label.UNKNOWN else _sigmoid(0.8 * margin + 0.6)
     confidence = round(max(0.05, min(0.99, base * (0.6 + 0.4 * completeness))), 2)
-    contributions.sort(key=lambda c: -(abs(c.phish) + abs(c.spam) + abs(c.trust)))
+    contributions.sort(key=_magnitude, reverse=True)  # stable: ties keep their order
     facts = {
         "label": label.value, "phish": round(phish, 2), "spam": round(spam, 2), "trust": round(trust, 2),
         "top": contributions[0].note if contributions else "",
@@ -177,11 +188,12 @@ def score(findings: list[Finding], skipped: list[SkippedCheck], ran: list[str],
     return Verdict(
         label=label, confidence=confidence, summary=summary, narrative=tuple(narrative),
         would_change=tuple(would), completeness=round(completeness, 2), skipped=tuple(skipped),
-        scores={k: round(v, 3) for k, v in totals.items()}, contributions=tuple(contributions),
+        scores={"phish": round(phish, 3), "spam": round(spam, 3), "trust": round(trust, 3)}, contributions=tuple(contributions),
         composites=tuple(fired),
     )
 
 
+@lru_cache(maxsize=1024)  # the same skip reasons and many of the same titles come back every message
 def _clip(text: str, limit: int = 170) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
@@ -198,10 +210,18 @@ def _narrative(label: Label, contributions: list[Contribution], findings: list[F
         lines.append(fill(intro, facts))
     # How much each item speaks for and against the message; an item is told on the side it weighs
     # more on (a bulk platform, as reassuring as it is bulk-like, is on neither).
-    sides = [(max(c.trust, 0.0) - min(c.phish, 0.0) - min(c.spam, 0.0),
-              max(c.phish, 0.0) + max(c.spam, 0.0) - min(c.trust, 0.0), c) for c in contributions]
-    for_ = [c for _g, _b, c in sorted((t for t in sides if t[0] > t[1]), key=lambda t: -t[0])[:3]]
-    against = [c for _g, _b, c in sorted((t for t in sides if t[1] > t[0]), key=lambda t: -t[1])[:3]]
+    favour: list[tuple[float, Contribution]] = []
+    disfavour: list[tuple[float, Contribution]] = []
+    for c in contributions:
+        good = max(c.trust, 0.0) - min(c.phish, 0.0) - min(c.spam, 0.0)
+        bad = max(c.phish, 0.0) + max(c.spam, 0.0) - min(c.trust, 0.0)
+        if good > bad:
+            favour.append((good, c))
+        elif bad > good:
+            disfavour.append((bad, c))
+    # Strongest first; the sorts are stable, so equal weights keep their order.
+    for_ = [c for _w, c in sorted(favour, key=_FIRST, reverse=True)[:3]]
+    against = [c for _w, c in sorted(disfavour, key=_FIRST, reverse=True)[:3]]
     if for_:
         lines.append(fill(data.narrative.get("for", "In its favour: {items}."),
                           {"items": "; ".join(_clip(c.note, 420 if i == 0 else 170) for i, c in enumerate(for_))}))

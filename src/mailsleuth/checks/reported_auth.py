@@ -9,7 +9,9 @@ server from below the boundary, which is a forgery.
 
 from __future__ import annotations
 
+import itertools
 import re
+from functools import lru_cache
 from typing import Any
 
 from mailsleuth.domains import org_domain
@@ -22,6 +24,7 @@ from mailsleuth.model.auth import (
     ReportedAuthReport,
     ReportedResult,
 )
+from mailsleuth.model.fastinit import factory
 from mailsleuth.model.findings import Evidence, EvidenceKind
 from mailsleuth.model.message import Header, Message
 from mailsleuth.parse.addresses import domain_of, message_addresses
@@ -56,22 +59,19 @@ def _clean_domain(value: str | None) -> str | None:
     return v[:253]
 
 
+# The properties that name what a method's result is about, most telling first.
+_SUBJECT_KEYS: dict[str, tuple[str, ...]] = {
+    "dkim": ("header.d", "header.i"),
+    "spf": ("smtp.mailfrom", "smtp.mail", "envelope-from", "smtp.helo"),
+    "dmarc": ("header.from",), "dkim-adsp": ("header.from",), "sender-id": ("header.from",), "bimi": ("header.from",),
+    "iprev": ("policy.iprev", "smtp.remote-ip"),
+    "auth": ("smtp.auth", "smtp.mailfrom"),
+}
+
+
 def claim_subject(method: str, r: ReportedResult) -> tuple[str | None, str]:
     """The domain a result is about and the property it came from."""
-    keys: tuple[str, ...]
-    if method == "dkim":
-        keys = ("header.d", "header.i")
-    elif method == "spf":
-        keys = ("smtp.mailfrom", "smtp.mail", "envelope-from", "smtp.helo")
-    elif method in ("dmarc", "dkim-adsp", "sender-id", "bimi"):
-        keys = ("header.from",)
-    elif method == "iprev":
-        keys = ("policy.iprev", "smtp.remote-ip")
-    elif method == "auth":
-        keys = ("smtp.auth", "smtp.mailfrom")
-    else:
-        keys = ()
-    for k in keys:
+    for k in _SUBJECT_KEYS.get(method, ()):
         v = r.prop(k)
         if v:
             dom = v if method == "iprev" else _clean_domain(v)
@@ -105,10 +105,20 @@ def _trust_test(chain: Any, header_index: int) -> TrustTest | None:
 
 def _trusted_ids(chain: Any) -> tuple[str, ...]:
     ids = getattr(chain, "trusted_authserv_ids", ()) or ()
+    if type(ids) is tuple:
+        try:
+            return _lowered(ids)  # the same configured ids every message
+        except TypeError:  # an unhashable member
+            pass
     try:
         return tuple(str(i).lower() for i in ids)
     except TypeError:
         return ()
+
+
+@lru_cache(maxsize=64)
+def _lowered(ids: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple(str(i).lower() for i in ids)
 
 
 def _own_id(authserv_id: str, trusted_ids: set[str]) -> bool:
@@ -152,8 +162,9 @@ def _looks_forged(ctx: Context, chain: Any, header_index: int, trusted_ids: set[
     return True
 
 
-def _ev(ra: ReportedAuth) -> Evidence:
-    return Evidence(kind=EvidenceKind.HEADER, ref=ra.ref, value=" ".join(ra.raw.split())[:300])
+def _ev(ra: ReportedAuth, ref: str) -> Evidence:
+    """The evidence of the header ``ra`` (whose ref is ``ref``)."""
+    return Evidence(kind=EvidenceKind.HEADER, ref=ref, value=" ".join(ra.raw.split())[:300])
 
 
 def _line(c: AuthClaim) -> str:
@@ -165,7 +176,7 @@ def _line(c: AuthClaim) -> str:
 
 def _auth_headers(msg: Message) -> list[Header]:
     """The message's authentication headers (every name parse_auth_header reads), top first."""
-    found = [h for name in AUTH_HEADER_NAMES for h in msg.get_all(name)]
+    found = list(itertools.chain.from_iterable(map(msg.get_all, AUTH_HEADER_NAMES)))
     found.sort(key=_header_index)
     return found
 
@@ -174,9 +185,11 @@ def _header_index(h: Header) -> int:
     return h.index
 
 
-def collect(ctx: Context) -> tuple[list[ReportedAuth], list[AuthClaim], list[str]]:
+def collect(ctx: Context, trusted_ids: set[str] | None = None) -> tuple[list[ReportedAuth], list[AuthClaim], list[str]]:
+    """``trusted_ids``: the chain's lower-case trusted authserv-ids when the caller has them."""
     chain = ctx.artifact("received.chain")
-    trusted_ids = set(_trusted_ids(chain))
+    if trusted_ids is None:
+        trusted_ids = set(_trusted_ids(chain))
     headers: list[ReportedAuth] = []
     claims: list[AuthClaim] = []
     forged: list[str] = []
@@ -186,18 +199,23 @@ def collect(ctx: Context) -> tuple[list[ReportedAuth], list[AuthClaim], list[str
         if ra is None:
             continue
         trusted = ra.trusted
+        ref = ra.ref
         headers.append(ra)
         if (not trusted and not copy and ra.authserv_id and _own_id(ra.authserv_id, trusted_ids)
                 and _looks_forged(ctx, chain, ra.header_index, trusted_ids)):
-            forged.append(ra.ref)
+            forged.append(ref)
         for r in ra.results:
-            dom, subject = claim_subject(r.method, r)
-            claims.append(AuthClaim(
-                method=r.method, result=r.result, result_raw=r.result_raw, domain=dom, subject=subject,
-                by=ra.authserv_id, header=ra.ref, header_index=ra.header_index, trusted=trusted, reason=r.reason,
-                comments=r.comments, policy=_policy(r) if r.method == "dmarc" else None,
+            method = r.method
+            dom, subject = claim_subject(method, r)
+            claims.append(_new_claim(
+                method=method, result=r.result, result_raw=r.result_raw, domain=dom, subject=subject,
+                by=ra.authserv_id, header=ref, header_index=ra.header_index, trusted=trusted, reason=r.reason,
+                comments=r.comments, policy=_policy(r) if method == "dmarc" else None,
             ))
     return headers, claims, forged
+
+
+_new_claim = factory(AuthClaim)  # a few claims per header: the cheaper way to build them
 
 
 def summarise(claims: list[AuthClaim]) -> tuple[MethodSummary, ...]:
@@ -224,6 +242,8 @@ def _conflicts(claims: list[AuthClaim]) -> list[tuple[str, str, list[AuthClaim],
             groups.setdefault((c.method, c.domain), []).append(c)
     out = []
     for (method, dom), group in groups.items():
+        if len(group) < 2:
+            continue  # one claim cannot disagree with itself
         passes = [c for c in group if c.result is AuthResultValue.PASS]
         fails = [c for c in group if c.result in (AuthResultValue.FAIL, AuthResultValue.SOFTFAIL)]
         if passes and fails and any(c.trusted for c in group):  # two outside claims disagreeing is noise
@@ -235,16 +255,17 @@ def _conflicts(claims: list[AuthClaim]) -> list[tuple[str, str, list[AuthClaim],
        depends=("received.chain",))
 def reported_auth(ctx: Context) -> Outcome:
     out = Outcome()
-    headers, claims, forged = collect(ctx)
     chain = ctx.artifact("received.chain")
     trusted_ids = _trusted_ids(chain)
-    by_ref = {ra.ref: ra for ra in headers}
+    headers, claims, forged = collect(ctx, set(trusted_ids))
+    refs = [ra.ref for ra in headers]
+    by_ref = dict(zip(refs, headers, strict=True))
     evidence: dict[str, Evidence] = {}  # one Evidence per header, however many findings cite it
 
-    def ev_of(ra: ReportedAuth) -> Evidence:
-        ev = evidence.get(ra.ref)
+    def ev_of(ref: str) -> Evidence:
+        ev = evidence.get(ref)
         if ev is None:
-            ev = evidence[ra.ref] = _ev(ra)
+            ev = evidence[ref] = _ev(by_ref[ref], ref)
         return ev
 
     seen: set[tuple[str, str, str | None]] = set()
@@ -266,11 +287,10 @@ def reported_auth(ctx: Context) -> Outcome:
         if key in seen:
             continue
         seen.add(key)
-        ra = by_ref[c.header]
         facts = dict(method=c.method, result=c.result_raw or c.result.value, domain=c.domain or "(no domain named)",
                      by=c.by or f"the receiver that wrote {c.header}", header=c.header, subject=c.subject,
                      reason=c.reason or "; ".join(c.comments)[:200])
-        ev = [ev_of(ra)]
+        ev = [ev_of(c.header)]
         res = c.result
         if res is AuthResultValue.PASS:
             emit(_PASS_CODES.get(c.method, "AUTH_REPORTED_OTHER_PASS"), ev, **facts)
@@ -289,36 +309,38 @@ def reported_auth(ctx: Context) -> Outcome:
         elif c.method in ("spf", "dkim", "dmarc"):
             emit("AUTH_REPORTED_NONE", ev, **facts)
 
-    untrusted_by: dict[str, list[ReportedAuth]] = {}
-    for ra in headers:
-        if not ra.trusted and ra.ref not in forged:
-            untrusted_by.setdefault(ra.authserv_id or "(no authserv-id)", []).append(ra)
+    untrusted_by: dict[str, list[tuple[str, ReportedAuth]]] = {}
+    for ref, ra in zip(refs, headers, strict=True):
+        if not ra.trusted and ref not in forged:
+            untrusted_by.setdefault(ra.authserv_id or "(no authserv-id)", []).append((ref, ra))
     for who, group in list(untrusted_by.items())[:MAX_FINDINGS_PER_KIND]:
         results = []
-        for ra in group:
+        for _ref, ra in group:
             for r in ra.results:
                 item = f"{r.method}={r.result_raw}"
                 if item not in results:
                     results.append(item)
-        copy = all(is_copy(ra.header_name) for ra in group)
-        emit("AUTH_REPORTED_UNTRUSTED_CLAIM", [ev_of(ra) for ra in group[:4]], by=who, count=len(group),
+        copy = all(is_copy(ra.header_name) for _ref, ra in group)
+        emit("AUTH_REPORTED_UNTRUSTED_CLAIM", [ev_of(ref) for ref, _ra in group[:4]], by=who, count=len(group),
              results=", ".join(results[:12]) or "no results",
              where="copies of an earlier system's results" if copy else "written outside the trust boundary")
     for ref in forged:
         ra = by_ref[ref]
-        emit("AUTH_REPORTED_FORGED_HEADER", [ev_of(ra)], by=ra.authserv_id, header=ref,
+        emit("AUTH_REPORTED_FORGED_HEADER", [ev_of(ref)], by=ra.authserv_id, header=ref,
              results=", ".join(f"{r.method}={r.result_raw}" for r in ra.results[:8]) or "no results")
     for method, dom, passes, fails in _conflicts(claims)[:MAX_FINDINGS_PER_KIND]:
-        refs = sorted({c.header for c in passes + fails})
-        emit("AUTH_REPORTED_CONFLICT", [ev_of(by_ref[r]) for r in refs[:4]], method=method, domain=dom,
+        cited = sorted({c.header for c in passes + fails})
+        emit("AUTH_REPORTED_CONFLICT", [ev_of(r) for r in cited[:4]], method=method, domain=dom,
              passed_by=", ".join(sorted({(c.by or c.header) + ("" if c.trusted else " (untrusted)") for c in passes})),
              failed_by=", ".join(sorted({(c.by or c.header) + ("" if c.trusted else " (untrusted)") for c in fails})),
              both_trusted=any(c.trusted for c in passes) and any(c.trusted for c in fails))
-    for ra in headers:
+    for ref, ra in zip(refs, headers, strict=True):
+        if not ra.parse_errors:
+            continue
         # Microsoft 365 omits the authserv-id in every header it writes: routine, kept in the artifact only.
         errs = [e for e in ra.parse_errors if not e.startswith(NO_AUTHSERV_ID)]
         if errs:
-            emit("AUTH_REPORTED_PARSE_ERROR", [ev_of(ra)], header=ra.ref, error="; ".join(errs[:3])[:300])
+            emit("AUTH_REPORTED_PARSE_ERROR", [ev_of(ref)], header=ref, error="; ".join(errs[:3])[:300])
     if not any(ra.trusted for ra in headers):
         out.findings.append(ctx.finding(
             "AUTH_REPORTED_NO_TRUSTED", [], count=len(headers),

@@ -7,9 +7,11 @@ from outside it (the sender's side, a relay, a forger) is a claim and weighs not
 from __future__ import annotations
 
 import dataclasses
+from operator import attrgetter
 from typing import Any
 
 from mailsleuth.engine import Context, Outcome, check
+from mailsleuth.model.fastinit import factory
 from mailsleuth.model.findings import Evidence, EvidenceKind
 from mailsleuth.model.message import Header
 from mailsleuth.model.spam import MeaningSource, SpamRule, SpamStamp, SpamStampsReport
@@ -26,6 +28,19 @@ _VENDOR_NAMES = {"spamassassin": "SpamAssassin", "amavis": "Amavis (SpamAssassin
 _BAYES_HIGH = {"BAYES_80", "BAYES_95", "BAYES_99", "BAYES_999"}
 _PHISH_CATS = {"PHSH", "HPHSH", "SPOOF", "DIMP", "UIMP", "GIMP", "INTOS", "MALW"}
 _LOW_SCORE_SHARE = 0.5  # a score at or below half the threshold is "well under" it
+
+
+_STAMP_FIELDS = tuple(f.name for f in dataclasses.fields(SpamStamp))
+_stamp_values = attrgetter(*_STAMP_FIELDS)
+_new_stamp = factory(SpamStamp)
+
+
+def _replace(stamp: SpamStamp, changes: dict[str, Any]) -> SpamStamp:
+    """``dataclasses.replace(stamp, **changes)`` (every SpamStamp field is an init field), with the
+    field values read in C."""
+    values = dict(zip(_STAMP_FIELDS, _stamp_values(stamp), strict=True))
+    values.update(changes)
+    return _new_stamp(**values)
 
 
 def _trusted(chain: Any, stamp: SpamStamp) -> bool:
@@ -88,7 +103,7 @@ def analyse(ctx: Context, headers: list[Header] | None = None) -> SpamStampsRepo
             changes["explained"] = explained
         if _trusted(chain, s):
             changes["trusted"] = True
-        stamps.append(dataclasses.replace(s, **changes) if changes else s)
+        stamps.append(_replace(s, changes) if changes else s)
     sources: dict[str, int] = {}
     for s in stamps:
         for r in s.rules:

@@ -63,7 +63,8 @@ class ReportedResult:
         """Value of a property like ``header.d`` or ``smtp.mailfrom`` (case-insensitive)."""
         k = key.lower()
         for p in self.properties:
-            if p.key.lower() == k:
+            pt = p.ptype
+            if (f"{pt}.{p.name}" if pt else p.name).lower() == k:  # p.key, without a call per property
                 return p.value
         return None
 

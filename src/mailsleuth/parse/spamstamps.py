@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 
 from mailsleuth.model.message import Header, Message
@@ -105,7 +106,7 @@ class _Group:
 def stamp_headers(msg: Message) -> list[Header]:
     """The message's headers of the stamp families, top first (what group_stamp_headers keeps of all
     the headers, found by name)."""
-    found = [h for name in FAMILIES for h in msg.get_all(name)]
+    found = list(chain.from_iterable(map(msg.get_all, FAMILIES)))
     found.sort(key=_header_index)
     return found
 
