@@ -102,13 +102,35 @@ def is_subdomain(name: str, parent: str) -> bool:
     return n == p or n.endswith("." + p)
 
 
+# Every special-purpose block of the IANA registries (RFC 6890 and later: private, shared, loopback,
+# link-local, documentation, benchmarking, multicast, reserved, IPv4-mapped ...) lies under one of
+# these: IPv4 first octets, and outside 2000::/3 less 2001::/16 (protocol assignments, documentation),
+# 2002::/16 (6to4) and 3fff::/16 (documentation) for IPv6. An address elsewhere is global.
+_V4_SPECIAL_FIRST_OCTETS = frozenset({0, 10, 100, 127, 169, 172, 192, 198, 203, *range(224, 256)})
+_V6_SPECIAL_IN_GLOBAL = frozenset({0x2001, 0x2002, 0x3FFF})  # first 16 bits
+
+
+def plainly_global(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True when ``addr`` lies outside every block that ip_category names (most addresses in mail
+    headers): no need to test it against each block."""
+    if isinstance(addr, ipaddress.IPv4Address):
+        return (int(addr) >> 24) not in _V4_SPECIAL_FIRST_OCTETS
+    top = int(addr) >> 112
+    return 0x2000 <= top <= 0x3FFF and top not in _V6_SPECIAL_IN_GLOBAL
+
+
 @lru_cache(maxsize=8192)
 def ip_category(ip: str) -> str | None:
     """'private', 'loopback', 'link-local', 'reserved', 'multicast', 'unspecified', 'cgnat',
     'documentation' or None for a global address (or something that is not an IP)."""
     addr = ip_address_of(ip.strip().strip("[]"))
-    if addr is None:
+    if addr is None or plainly_global(addr):
         return None
+    return category_of(addr)
+
+
+def category_of(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """ip_category for a parsed address, testing it against every block."""
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
     if addr.is_loopback:

@@ -184,16 +184,25 @@ def _deletions(word: str) -> tuple[str, ...]:
 
 
 class _Near:
-    """Brand labels bucketed by length, and the labels one edit from a name.
+    """Brand labels bucketed by length, and the few labels near a name.
 
     Every label is filed under itself and each string left by deleting one of its characters; a
     name one edit away (an insertion, deletion, substitution or swap of neighbours: OSA distance 1)
-    shares one of those strings with it, so only the few labels filed under the name's own
-    deletions are compared. Two edits are looked for by comparing with the whole bucket.
-    ``nearest`` gives what ``process.extract`` over the bucket gives: the three nearest within the
-    limit, ties in bucket order."""
+    shares one of those strings with it.
 
-    def __init__(self, buckets: dict[int, list[str]]):
+    For two edits, each label of ``two_from`` characters or more is cut into three pieces with a
+    character between them. One edit changes at most one piece (a swap of neighbours cannot reach
+    two pieces over the character between them), so after two edits one piece is still whole in the
+    name, moved by at most two places (the insertions and deletions before it). ``pieces[n]`` lists,
+    for a name of n characters, every (start, size) where a label within two characters of that
+    length could have left a piece, with the labels by piece.
+
+    ``candidates(key)`` is every label either index files under what ``key`` has: a superset of the
+    labels ``nearest`` can return. ``nearest`` gives what ``process.extract`` over the bucket gives:
+    the three nearest within the limit, ties in bucket order; given the candidates, it compares
+    only those (most names are near no brand: nothing to compare)."""
+
+    def __init__(self, buckets: dict[int, list[str]], two_from: int = TWO_TYPO_LEN):
         self.buckets = buckets
         self.pos: dict[str, int] = {}
         filed: dict[str, list[str]] = {}
@@ -203,15 +212,45 @@ class _Near:
                 for d in _deletions(key):
                     filed.setdefault(d, []).append(key)
         self.by_deletion = {d: tuple(keys) for d, keys in filed.items()}  # tuples: no work for the GC
+        self.two_from = max(two_from, 5)  # (five characters give pieces of one)
+        placed: dict[int, dict[tuple[int, int], dict[str, list[str]]]] = {}  # name length -> where -> piece -> labels
+        for length, bucket in buckets.items():
+            if length < self.two_from:
+                continue
+            size = (length - 2) // 3
+            for label in bucket:
+                for at in (0, size + 1, 2 * size + 2):
+                    piece = label[at : at + size]
+                    for n in range(length - 2, length + 3):
+                        for start in range(max(0, at - 2), min(at + 2, n - size) + 1):
+                            filed_here = placed.setdefault(n, {}).setdefault((start, size), {}).setdefault(piece, [])
+                            if label not in filed_here:
+                                filed_here.append(label)
+        self.pieces: dict[int, tuple[tuple[int, int, dict[str, tuple[str, ...]]], ...]] = {
+            n: tuple((start, size, {p: tuple(labels) for p, labels in by_piece.items()})
+                     for (start, size), by_piece in sorted(where.items()))
+            for n, where in placed.items()}
 
-    def nearest(self, key: str, length: int, limit: int) -> list[tuple[str, int]]:
-        """(label, distance) for the three labels of ``length`` nearest to ``key``, at most ``limit`` away."""
-        if limit > 1:
-            return [(c, int(d)) for c, d, _ in process.extract(key, self.buckets[length], scorer=OSA.distance,
-                                                                 score_cutoff=limit, limit=3)]
-        found = {c for d in _deletions(key) for c in self.by_deletion.get(d, ()) if len(c) == length}
-        scored = sorted((OSA.distance(key, c, score_cutoff=1), self.pos[c], c) for c in found)
-        return [(c, dist) for dist, _, c in scored if dist <= 1][:3]
+    def candidates(self, key: str) -> set[str]:
+        """Every label one edit from ``key`` and every label of ``two_from`` characters or more two
+        edits from it, and perhaps a few more."""
+        found = {c for d in _deletions(key) for c in self.by_deletion.get(d, ())}
+        for start, size, by_piece in self.pieces.get(len(key), ()):
+            labels = by_piece.get(key[start : start + size])
+            if labels:
+                found.update(labels)
+        return found
+
+    def nearest(self, key: str, length: int, limit: int, among: set[str] | None = None) -> list[tuple[str, int]]:
+        """(label, distance) for the three labels of ``length`` nearest to ``key``, at most ``limit``
+        away; ``among``: ``candidates(key)``, when the limit is one edit or the length ``two_from`` or more."""
+        if among is None:
+            if limit > 1:
+                return [(c, int(d)) for c, d, _ in process.extract(key, self.buckets[length], scorer=OSA.distance,
+                                                                     score_cutoff=limit, limit=3)]
+            among = {c for d in _deletions(key) for c in self.by_deletion.get(d, ())}
+        scored = sorted((OSA.distance(key, c, score_cutoff=limit), self.pos[c], c) for c in among if len(c) == length)
+        return [(c, dist) for dist, _, c in scored if dist <= limit][:3]
 
 
 class BrandIndex:
@@ -410,13 +449,17 @@ class BrandIndex:
             n = len(key)
             if n < MIN_TYPO_LEN - 1:
                 continue
+            # ``loose`` takes two edits at every length: compared with the whole buckets then
+            among = None if loose else near.candidates(key)
+            if among is not None and not among:
+                continue  # (most names: near no brand label)
             for length in range(max(MIN_TYPO_LEN, n - 2), n + 3):
                 if not near.buckets.get(length):
                     continue
                 limit = 2 if (length >= TWO_TYPO_LEN or loose) else 1
                 if abs(length - n) > limit:
                     continue
-                for cand, dist in near.nearest(key, length, limit):
+                for cand, dist in near.nearest(key, length, limit, among):
                     if dist == 0 or (best is not None and dist >= best[1]):
                         continue
                     entries = table[cand]

@@ -254,11 +254,11 @@ def brand_impersonation(ctx: Context) -> Outcome:
         st.claims.append(NameClaim(brand_id=hit.brand_id, brand=idx.brands[hit.brand_id].name, matched=hit.alias,
                                    where="Subject", text=subject[:200]))
 
-    # 3. who vouches
-    attest = [*vouch.from_verified(ctx.artifact), *vouch.from_reported(ctx.artifact("auth.reported"))]
-    failures = vouch.verified_failures(ctx.artifact)
+    # 3. who vouches (asked only when a brand is in play: most messages name none)
     platform = _platform_name(ctx.artifact("infra.platform"))
     brands_in_play = {m.brand_id for _, m in matches if not m.own} | {c.brand_id for c in st.claims if not c.own}
+    attest = ([*vouch.from_verified(ctx.artifact), *vouch.from_reported(ctx.artifact("auth.reported"))]
+              if brands_in_play else [])
     vouchers: dict[str, list[Voucher]] = {}
     for bid in sorted(brands_in_play):
         brand = idx.brands[bid]
@@ -267,6 +267,7 @@ def brand_impersonation(ctx: Context) -> Outcome:
         if vs:
             vouchers[bid] = vs
 
+    failures = vouch.verified_failures(ctx.artifact) if vouchers else {}
     _emit(ctx, st, matches, from_domains, from_owner, vouchers, platform, failures)
     out.findings = st.findings
     out.artifact = BrandReport(
