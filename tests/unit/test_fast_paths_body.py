@@ -1,0 +1,58 @@
+"""Body and content performance pass: every shortcut against the code it stands in for."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailsleuth.content import lexicon
+
+# Characters around which folding is delicate: white space of every kind (U+200B is a format
+# character, case-ignorable), final sigma, combining marks, compatibility characters, Latin accents.
+_TRICKY = (" \t\r\n\x0b\x0c\x1c\x85\xa0\u1680\u2002\u2007\u2009\u200a\u200b\u2028\u202f\u3000"
+           "\u03a3\u03c3\u03c2\u0391\u03b1AaZz0.'-\u0301\u0308\u0327\u0345\u20dd\u00e9\u00c9\u00df\u0130\u0131"
+           "\u2019\u201c\u2013\u20ac\u2026\u2122\u00bd\u00b4\u00a8\ufb01\uff21\U0001d5ea\u1100\u1161\u11a8\uac00"
+           "\u0915\u093c\u0e01\u0e33\u3042\u3099\u00ad\u034f\ufe0f")
+_TEXT = st.text(alphabet=st.one_of(st.sampled_from(_TRICKY), st.characters(max_codepoint=0x2FFFF)), max_size=40)
+
+
+# ---- content.lexicon.fold: white space collapsed before NFKC --------------------------------------
+
+def _fold_wide_before(text: str) -> str:
+    """lexicon._fold_wide as it was: white space collapsed only at the end."""
+    for a, z in lexicon._PRE_NFKC:
+        if a in text:
+            text = text.replace(a, z)
+    s = unicodedata.normalize("NFKC", text).lower()
+    for a, z in (*lexicon._PUNCT, ("\u00df", "ss")):
+        if a in s:
+            s = s.replace(a, z)
+    try:
+        return lexicon._spaces(s.encode("latin-1").translate(lexicon._LATIN1_FOLD).decode("latin-1"))
+    except UnicodeEncodeError:
+        pass
+    b = s.encode("utf-8", "replace")
+    if any(lead in b for lead in lexicon._LATIN_LEADS):
+        s = unicodedata.normalize("NFKD", s)
+        for m in lexicon._COMMON_MARKS:
+            if m in s:
+                s = s.replace(m, "")
+        s = unicodedata.normalize("NFC", lexicon._MARKS.sub("", s))
+    return lexicon._spaces(s)
+
+
+@settings(max_examples=3000)
+@given(_TEXT)
+def test_fold_wide_equals_before(text: str) -> None:
+    assert lexicon._fold_wide(text) == _fold_wide_before(text)
+    assert lexicon.fold(text) == _fold_wide_before(text)
+
+
+def test_fold_wide_examples() -> None:
+    # final sigma: U+200B is case-ignorable and must still separate nothing when lower() runs
+    for text in ("\u0391\u03a3\u200b\u0391", "\u0391\u03a3\n\u0391", "\u0391\u03a3 \u200b \u0391", "x\n\u0301y",
+                 "\u00e9\t\t\u2019 \u3000 \u20ac  z", "  \u0130\r\n\r\n\u00df  "):
+        assert lexicon._fold_wide(text) == _fold_wide_before(text), text
+    assert lexicon.fold("Don\u2019t\n\n   miss\u00a0this") == "don't miss this"
