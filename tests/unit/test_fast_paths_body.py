@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from fnmatch import fnmatchcase
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailsleuth.body import data
 from mailsleuth.content import lexicon
+from mailsleuth.parse.links import split_host
 
 # Characters around which folding is delicate: white space of every kind (U+200B is a format
 # character, case-ignorable), final sigma, combining marks, compatibility characters, Latin accents.
@@ -56,3 +59,45 @@ def test_fold_wide_examples() -> None:
                  "\u00e9\t\t\u2019 \u3000 \u20ac  z", "  \u0130\r\n\r\n\u00df  "):
         assert lexicon._fold_wide(text) == _fold_wide_before(text), text
     assert lexicon.fold("Don\u2019t\n\n   miss\u00a0this") == "don't miss this"
+
+
+# ---- body.data.hosting_for: indexed patterns vs every pattern through fnmatch --------------------
+
+def _hosting_for_before(host: str) -> str | None:
+    h = host.lower()
+    for svc in data.hosting_services():
+        for pattern in svc.hosts:
+            if fnmatchcase(h, pattern):
+                return svc.id
+    return None
+
+
+def _host_parts() -> list[str]:
+    out = {"", ".", "x", "s3", "s3-eu-west-1", "www", "a.b", "ipfs", "Sites", "-"}
+    for svc in data.hosting_services():
+        for pattern in svc.hosts:
+            for piece in pattern.replace("*", ".").split("."):
+                out.add(piece)
+    return sorted(out)
+
+
+_HOSTS = st.lists(st.sampled_from(_host_parts()), min_size=1, max_size=6).map(".".join)
+
+
+@settings(max_examples=3000)
+@given(st.one_of(_HOSTS, st.text(alphabet="abs3.-*?[]", max_size=30)))
+def test_hosting_for_equals_before(host: str) -> None:
+    assert data.hosting_for.__wrapped__(host) == _hosting_for_before(host)
+
+
+def test_hosting_for_every_example_and_pattern() -> None:
+    for svc in data.hosting_services():
+        for host in (*svc.examples_positive, *svc.examples_negative):
+            assert data.hosting_for.__wrapped__(host) == _hosting_for_before(host), host
+        for example in svc.examples_positive:  # URLs
+            assert data.hosting_for.__wrapped__(split_host(example)[1]) is not None, example
+        for pattern in svc.hosts:
+            for fill in ("", "a", "a.b", "s3", "x-y"):
+                host = pattern.replace("*", fill)
+                assert data.hosting_for.__wrapped__(host) == _hosting_for_before(host), host
+                assert data.hosting_for.__wrapped__(host.upper()) == _hosting_for_before(host.upper()), host
