@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import unicodedata
 from fnmatch import fnmatchcase
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailsleuth.body import data
+from mailsleuth.body import data, wrappers
 from mailsleuth.content import lexicon
-from mailsleuth.parse.links import split_host
+from mailsleuth.parse.links import links_from_text, scan_html, split_host
 
 # Characters around which folding is delicate: white space of every kind (U+200B is a format
 # character, case-ignorable), final sigma, combining marks, compatibility characters, Latin accents.
@@ -101,3 +104,71 @@ def test_hosting_for_every_example_and_pattern() -> None:
                 host = pattern.replace("*", fill)
                 assert data.hosting_for.__wrapped__(host) == _hosting_for_before(host), host
                 assert data.hosting_for.__wrapped__(host.upper()) == _hosting_for_before(host.upper()), host
+
+
+# ---- body.wrappers._may_name_param: a decoded look instead of parsing every URL with a '%' --------
+
+_PARAMS = ("url", "u", "redirect_url", "to")
+_URL_PIECES = ("?", "&", "=", "#", "%", "%75", "%55", "%72%6C", "%6c", "%26", "%3D", "%3F", "%C3%A9", "%E2%84", "%ZZ",
+               "+", "u", "U", "r", "l", "url", "_", "redirect", "to", "\u212a", "x", "/", "https://a.example", ";", " ")
+
+
+def _parsed_names(url: str) -> set[str]:
+    """The names the wrappers read: parse_qsl without blank values, as _query_target calls it."""
+    return {k.lower() for k, _ in parse_qsl(urlsplit(url).query)}
+
+
+@settings(max_examples=4000)
+@given(st.lists(st.sampled_from(_URL_PIECES), max_size=14).map("".join))
+def test_may_name_param_misses_no_parameter(tail: str) -> None:
+    url = "https://t.example/p" + tail
+    if not wrappers._may_name_param(url, _PARAMS):
+        assert not (_parsed_names(url) & set(_PARAMS)), url
+
+
+def test_may_name_param_examples() -> None:
+    assert wrappers._may_name_param("https://t.example/c?%75rl=https%3A%2F%2Fx.example", _PARAMS)
+    assert wrappers._may_name_param("https://t.example/c?a=1&redirect%5Furl=x", _PARAMS)
+    assert not wrappers._may_name_param("https://t.example/c?id=a%20b&q=https%3A%2F%2Fx.example", _PARAMS)
+    assert wrappers._may_name_param("https://t.example/c?id=1&\turl=x", _PARAMS)
+
+
+def test_unwrap_of_corpus_links_equals_full_parse(corpus_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every http(s) URL of the corpus unwraps as with the '%' URLs always parsed."""
+    from mailsleuth.checks.body import _text_parts
+    from mailsleuth.parse.message import parse_message
+
+    urls: set[str] = set()
+    for path in sorted(corpus_dir.glob("*/*.eml")):
+        msg = parse_message(path.read_bytes())
+        for part, kind in _text_parts(msg.mime) if msg.mime is not None else ():
+            text = part.text()
+            raws = scan_html(text).links if kind == "html" else links_from_text(text)[0]
+            urls.update(r.url for r in raws if r.url.startswith(("http://", "https://")))
+    ordered = sorted(urls)
+    assert len(ordered) > 1000
+    assert sum(1 for u in ordered if "%" in u and "=" in u) > 100
+    got = [wrappers.unwrap(u) for u in ordered]
+    assert sum(1 for g in got if g is not None and g.target) >= 5
+    quick = wrappers._may_name_param
+
+    def before(url: str, params: tuple[str, ...]) -> bool:
+        return True if "%" in url and "=" in url else quick(url, params)
+
+    monkeypatch.setattr(wrappers, "_may_name_param", before)
+    assert got == [wrappers.unwrap(u) for u in ordered]
+
+
+# ---- checks.body.build_link: links built by the factory, as by the class ---------------------------
+
+def test_build_link_factory_equals_class() -> None:
+    from mailsleuth.checks.body import build_link
+    from mailsleuth.model.body import Link
+    from mailsleuth.parse.links import RawLink
+
+    for raw in (RawLink("https://a.example/x", "a", "href", "Click", False), RawLink("hxxp://b.example", "text", "url"),
+                RawLink("//c.example/i.png", "img", "src"), RawLink("mailto:x@d.example", "calendar", "url", "", True)):
+        got = build_link(raw, "1.2")
+        assert got is not None and type(got) is Link
+        assert got == Link(**{name: getattr(got, name) for name in Link.__dataclass_fields__}), raw
+    assert build_link(RawLink("cid:img1", "img", "src"), "1") is None
