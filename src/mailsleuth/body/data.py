@@ -185,17 +185,48 @@ def hosting_services() -> tuple[HostingService, ...]:
                  for s in _load("hosting.toml").get("service", []))
 
 
+_WILD = "*?[]"  # fnmatch's special characters (']' only with '[', but a literal tail need not hold it)
+
+
+@cache
+def _hosting_index() -> tuple[dict[str, int], dict[str, int], tuple[tuple[int, str, str], ...]]:
+    """The patterns of hosting_services() by kind, each with its service's index: literal names,
+    ``*.`` + a literal suffix, and the rest (with the literal tail every match ends with)."""
+    exact: dict[str, int] = {}
+    suffix: dict[str, int] = {}
+    other: list[tuple[int, str, str]] = []
+    for i, svc in enumerate(hosting_services()):
+        for pattern in svc.hosts:
+            if not any(c in pattern for c in _WILD):
+                exact.setdefault(pattern, i)
+            elif pattern.startswith("*.") and not any(c in pattern[2:] for c in _WILD):
+                suffix.setdefault(pattern[2:], i)  # "*.x.example" matches what ends with ".x.example"
+            else:
+                cut = max(pattern.rfind(c) for c in _WILD)
+                other.append((i, pattern, pattern[cut + 1 :]))
+    return exact, suffix, tuple(other)
+
+
 @lru_cache(maxsize=4096)
 def hosting_for(host: str) -> str | None:
-    """The id of the free-hosting service a host name belongs to, or None."""
+    """The id of the free-hosting service a host name belongs to, or None: the first service with
+    a shell-style pattern (fnmatch) matching the whole name, found through _hosting_index."""
     from fnmatch import fnmatchcase
 
     h = host.lower()
-    for svc in hosting_services():
-        for pattern in svc.hosts:
-            if fnmatchcase(h, pattern):
-                return svc.id
-    return None
+    exact, suffix, other = _hosting_index()
+    services = hosting_services()
+    best = exact.get(h, len(services))
+    dot = h.find(".")
+    for _ in range(len(h)):  # bounded: one step per '.'
+        if dot == -1:
+            break
+        best = min(best, suffix.get(h[dot + 1 :], best))
+        dot = h.find(".", dot + 1)
+    for i, pattern, tail in other:
+        if i < best and h.endswith(tail) and fnmatchcase(h, pattern):
+            best = i
+    return services[best].id if best < len(services) else None
 
 
 @cache

@@ -118,13 +118,16 @@ def _param_start(params: tuple[str, ...]) -> re.Pattern[str]:
 def _may_name_param(url: str, params: tuple[str, ...]) -> bool:
     """Whether a query parameter of ``url`` can be one of ``params`` (compared lower-case, which
     also covers the exact comparison): a quick look that spares urlsplit and parse_qsl for most
-    URLs. A name starts the query ('?') or follows '&' and is followed by '='; a percent-escape,
-    or a tab or line break (urlsplit removes them), could hide one, so those URLs are parsed."""
+    URLs. A name starts the query ('?') or follows '&' and is followed by '='. parse_qsl decodes
+    percent-escapes in names: a name's escapes decode alike in the whole URL (they cannot run past
+    the literal '&', '?' or '=' around it), so with a '%' the decoded URL is searched (decoding
+    elsewhere can only add places to look). A tab or line break (urlsplit removes them) could
+    hide one, so those URLs are parsed."""
     if "=" not in url:
         return False
-    if "%" in url or "\t" in url or "\r" in url or "\n" in url:
+    if "\t" in url or "\r" in url or "\n" in url:
         return True
-    return _param_start(params).search(url.lower()) is not None
+    return _param_start(params).search((unquote(url) if "%" in url else url).lower()) is not None
 
 
 def _apply(w: WrapperDef, url: str, host: str | None = None) -> Unwrapped | None:
@@ -132,6 +135,11 @@ def _apply(w: WrapperDef, url: str, host: str | None = None) -> Unwrapped | None
         host = split_host(url)[1]
     if not host or not w.matches_host(host):
         return None
+    return _apply_to_host(w, url, host)
+
+
+def _apply_to_host(w: WrapperDef, url: str, host: str) -> Unwrapped | None:
+    """_apply for a ``host`` known to match ``w`` (one of _candidates(host))."""
     if w.method in ("query", "query-base64") and not _may_name_param(url, w.params):
         return None
     try:
@@ -200,7 +208,7 @@ def unwrap_once(url: str, host: str | None = None) -> Unwrapped | None:
     if not host:
         return None
     for w in _candidates(host):
-        got = _apply(w, url, host)
+        got = _apply_to_host(w, url, host)
         if got is not None:
             return got
     return None

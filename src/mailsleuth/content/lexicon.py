@@ -23,6 +23,7 @@ from mailsleuth.errors import DataError
 _MARKS = re.compile("[\u0300-\u036f]+")
 _COMMON_MARKS = ("\u0301", "\u0300", "\u0302", "\u0308", "\u0303", "\u0327", "\u030a", "\u030c")
 _SPACES = ("\r", "\n", "\t", "\xa0", "\u3000", "\u200b", "\u2009", "\u202f")  # and " "
+_EARLY_SPACES = ("\r", "\n", "\t", "\u3000")  # folded before NFKC (see _fold_wide; \xa0 and co. are in _PRE_NFKC)
 MAX_TEXT = 65536
 _PUNCT = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2013", "-"), ("\u2014", "-"),
           ("\u20ac", " "), ("\u2026", "..."))
@@ -71,6 +72,15 @@ def _fold_wide(text: str) -> str:
     for a, z in _PRE_NFKC:  # common compatibility characters: NFKC then has nothing left to do
         if a in text:
             text = text.replace(a, z)
+    # White space runs become one ' ' first, which halves the text of HTML parts for the steps below.
+    # The same result: these characters never compose, decompose into marks or case-map, and
+    # (unlike U+200B, left for the end) are not case-ignorable, so str.lower()'s final-sigma rule,
+    # the only context-dependent step, sees the same neighbours; the end collapses runs anyway.
+    for ch in _EARLY_SPACES:
+        if ch in text:
+            text = text.replace(ch, " ")
+    if _DOUBLE_SPACE.search(text):
+        text = _SPACE_RUN.sub(" ", text)
     s = unicodedata.normalize("NFKC", text).lower()
     for a, z in (*_PUNCT, ("\u00df", "ss")):
         if a in s:
