@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
@@ -25,18 +26,12 @@ _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 def _work(mode: str, corpus: Path, passes: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from run import _files  # the same file list as the speed benchmark
+    from run import _files, bare_parse  # the same files and yardstick as the speed benchmark
 
     blobs = [p.read_bytes() for p in _files(corpus)]
+    work: Callable[[bytes], None]
     if mode == "baseline":
-        import email
-        from email import policy
-
-        def work(raw: bytes) -> None:
-            msg = email.message_from_bytes(raw, policy=policy.default)
-            for part in msg.walk():
-                if not part.is_multipart():
-                    part.get_payload(decode=True)
+        work = bare_parse
     else:
         from mailsleuth.api import analyze, prepare_for_many
         from mailsleuth.config import Config
