@@ -182,8 +182,10 @@ def _first_result(art: object) -> str | None:
     return None
 
 
-def _resign(blobs: list[bytes]):  # type: ignore[no-untyped-def]
-    """Re-sign each message with our own key (rsa-sha256, d=bench.example) and build the DNS data."""
+def _resign(blobs: list[bytes], key_pem: bytes | None = None):  # type: ignore[no-untyped-def]
+    """Re-sign each message with our own key (rsa-sha256, d=bench.example) and build the DNS data.
+    ``key_pem``: the RSA key to sign with (a fresh one when None; bench/instructions.py passes one
+    so that its runs sign alike)."""
     import base64
 
     import dkim
@@ -192,7 +194,12 @@ def _resign(blobs: list[bytes]):  # type: ignore[no-untyped-def]
 
     from mailsleuth.dns.memory import MemoryResolver
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if key_pem is not None:
+        loaded = serialization.load_pem_private_key(key_pem, None)
+        assert isinstance(loaded, rsa.RSAPrivateKey)
+        key = loaded
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                             serialization.NoEncryption())
     pub = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
