@@ -127,3 +127,20 @@ def test_record_then_replay(tmp_path):
     for a in c.log:
         b = replay.query(a.name, a.rdtype)
         assert (b.status, b.records) == (a.status, a.records)
+
+
+def test_answer_summary_is_made_once_and_stays_out_of_the_value():
+    from mailsleuth.dns.base import Answer, Status, _summarise
+    from mailsleuth.render.jsonout import to_jsonable
+
+    many = tuple(f"10.0.0.{i}" for i in range(9))
+    for records in ((), ("v=spf1 -all",), many):
+        a = Answer(name="example.com", rdtype="TXT", status=Status.NOERROR if records else Status.NODATA,
+                   records=records)
+        fresh = Answer(name="example.com", rdtype="TXT", status=a.status, records=records)
+        first = a.summary()
+        assert first == _summarise(a)
+        assert a.summary() is first  # remembered
+        assert a == fresh and hash(a) == hash(fresh) and repr(a) == repr(fresh)  # not part of the value
+        assert "_summary" not in to_jsonable(a)
+    assert Answer(name="x.example", rdtype="A", status=Status.NOERROR, records=many).summary().endswith("(+3 more)")

@@ -12,7 +12,7 @@ Every DNS outcome is a value:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -58,16 +58,27 @@ class Answer:
     elapsed_ms: float = 0.0
     canonical_name: str | None = None  # when a CNAME was followed
     truncated_fallback_tcp: bool = False
+    # summary(), made on first use: a cached answer is summarised again by every check and message
+    # that cites it. Not part of the answer's value (no init, compare, repr; "_" keeps it out of JSON).
+    _summary: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def summary(self) -> str:
         """'TXT example.com -> NOERROR "v=spf1 ..."' for evidence lines."""
-        head = f"{self.rdtype} {self.name} -> {self.status.value}"
-        if self.records:
-            shown = "; ".join(self.records[:6])
-            if len(self.records) > 6:
-                shown += f"; (+{len(self.records) - 6} more)"
-            return f"{head} {shown}"
-        return head
+        made = self._summary
+        if made is None:
+            made = _summarise(self)
+            object.__setattr__(self, "_summary", made)
+        return made
+
+
+def _summarise(a: Answer) -> str:
+    head = f"{a.rdtype} {a.name} -> {a.status.value}"
+    if a.records:
+        shown = "; ".join(a.records[:6])
+        if len(a.records) > 6:
+            shown += f"; (+{len(a.records) - 6} more)"
+        return f"{head} {shown}"
+    return head
 
 
 @runtime_checkable
