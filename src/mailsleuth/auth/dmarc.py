@@ -168,6 +168,31 @@ class Lookup:
         return self.records[0] if len(self.records) == 1 else None
 
 
+# Status groups as sets (a set test is a C-level hash; the ``Status`` properties are Python calls).
+# ``str(status)`` is its value (a StrEnum), without the slow ``Enum.value`` descriptor.
+_DEFINITE = frozenset({Status.NOERROR, Status.NODATA, Status.NXDOMAIN})
+_TEMPORARY = frozenset({Status.SERVFAIL, Status.TIMEOUT, Status.REFUSED})
+
+
+# The trace lines below are pure functions of a few short strings that recur message after
+# message (the same domains, records and answers): each is made once and shared (immutable).
+
+@lru_cache(maxsize=4096)
+def _lookup_step(why: str, domain: str, outcome: str, detail: str, line: str) -> TraceStep:
+    return TraceStep(what=f"{why}: _dmarc.{domain}", outcome=outcome, detail=detail, dns=(line,))
+
+
+@lru_cache(maxsize=4096)
+def _org_step(name: str, org: str, why: str) -> TraceStep:
+    return TraceStep(what=f"organizational domain of {name}", outcome=org, detail=why)
+
+
+@lru_cache(maxsize=1024)
+def _policy_step(tag: str, policy: str, record_domain: str, note: str) -> TraceStep:
+    return TraceStep(what="policy", outcome=f"{tag}={policy}",
+                     detail=f"record at _dmarc.{record_domain}" + (f"; {note}" if note else ""))
+
+
 class _Incomplete(Exception):
     def __init__(self, result: AuthResultValue, cause: str, incomplete: bool):
         super().__init__(cause)
@@ -191,30 +216,30 @@ class Walker:
         ans = self.resolver.query(f"_dmarc.{domain}", "TXT")
         line = ans.summary()
         self.queries.append(line)
-        if tolerant and not ans.status.is_definite:
-            self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome="unavailable",
-                                        detail=ans.status.value, dns=(line,)))
-            return None
-        if ans.status in (Status.UNKNOWN, Status.OFFLINE):
-            self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome="unavailable",
-                                        detail="not in the DNS snapshot" if ans.status is Status.UNKNOWN
-                                        else "DNS is offline", dns=(line,)))
-            raise _Incomplete(R.TEMPERROR, f"could not evaluate: TXT _dmarc.{domain} is "
-                                           f"{'not in the snapshot' if ans.status is Status.UNKNOWN else 'offline'}",
-                              True)
-        if ans.status.is_temporary:
-            self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome="temperror", dns=(line,)))
-            raise _Incomplete(R.TEMPERROR, f"DNS error: TXT _dmarc.{domain} -> {ans.status.value}", False)
+        st = ans.status
+        if st not in _DEFINITE:
+            if tolerant:
+                self.trace.append(_lookup_step(why, domain, "unavailable", str(st), line))
+                return None
+            if st is Status.UNKNOWN or st is Status.OFFLINE:
+                self.trace.append(_lookup_step(why, domain, "unavailable", "not in the DNS snapshot"
+                                               if st is Status.UNKNOWN else "DNS is offline", line))
+                raise _Incomplete(R.TEMPERROR, f"could not evaluate: TXT _dmarc.{domain} is "
+                                               f"{'not in the snapshot' if st is Status.UNKNOWN else 'offline'}",
+                                  True)
+            if st in _TEMPORARY:
+                self.trace.append(_lookup_step(why, domain, "temperror", "", line))
+                raise _Incomplete(R.TEMPERROR, f"DNS error: TXT _dmarc.{domain} -> {st}", False)
         recs = tuple([r for t in ans.records if (r := parse_record(domain, t)) is not None])
-        lk = Lookup(name=domain, status=ans.status, records=recs, dns=line)
+        lk = Lookup(name=domain, status=st, records=recs, dns=line)
         if not recs:
-            outcome, detail = "no record", ans.status.value if ans.status is not Status.NOERROR else \
+            outcome, detail = "no record", str(st) if st is not Status.NOERROR else \
                 "no TXT record starts with v=DMARC1"
         elif len(recs) > 1:
             outcome, detail = "discarded", f"{len(recs)} DMARC records: all discarded"
         else:
             outcome, detail = "record", recs[0].raw
-        self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome=outcome, detail=detail, dns=(line,)))
+        self.trace.append(_lookup_step(why, domain, outcome, detail, line))
         self.cache[domain] = lk
         return lk
 
@@ -291,9 +316,24 @@ class DmarcResult:
         return tuple(a for a in self.alignments if a.aligned)
 
 
-def _relaxed(a: str, b: str, org_of: dict[str, str]) -> bool:
-    oa, ob = org_of.get(a), org_of.get(b)
-    return oa is not None and oa == ob
+@lru_cache(maxsize=4096)
+def _alignment(method: str, domain: str, result: str, mode: str, dom: str, org: str | None,
+               org_dom: str | None) -> tuple[Alignment, TraceStep]:
+    """How the identity ``domain`` (``method`` result ``result``, organizational domain ``org``) aligns
+    with the From domain ``dom`` (organizational domain ``org_dom``) in ``mode`` (r/s), and its trace
+    line. Remembered: a pure function of short strings that recur (both objects are immutable)."""
+    strict = domain == dom
+    relaxed = strict or (org is not None and org == org_dom)
+    ok = result == "pass" and (strict if mode == "s" else relaxed)
+    why = ("identical to the From domain" if strict else
+           f"same organizational domain {org}" if relaxed else
+           f"organizational domains differ ({org} vs {org_dom})")
+    if relaxed and not strict and mode == "s":
+        why += f", but a{method}=s requires the exact domain"
+    a = Alignment(method=method, domain=domain, result=result, mode=mode, aligned=ok, why=why)
+    step = TraceStep(what=f"{method} {domain} ({result}) vs From {dom}, mode {mode}",
+                     outcome="aligned" if ok else "not aligned", detail=why)
+    return a, step
 
 
 def _nonexistent(walker: Walker, domain: str) -> bool | None:
@@ -306,9 +346,9 @@ def _nonexistent(walker: Walker, domain: str) -> bool | None:
             walker.trace.append(TraceStep(what=f"does {domain} exist?", outcome="no", detail="NXDOMAIN",
                                           dns=(ans.summary(),)))
             return True
-        if not ans.status.is_definite:
+        if ans.status not in _DEFINITE:
             walker.trace.append(TraceStep(what=f"does {domain} exist?", outcome="unknown",
-                                          detail=ans.status.value, dns=(ans.summary(),)))
+                                          detail=str(ans.status), dns=(ans.summary(),)))
             return None
         statuses.append(ans.status)
     gone = all(s is Status.NODATA for s in statuses)
@@ -356,7 +396,7 @@ def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]]
         if len(lk.records) > 1:
             w.trace.append(TraceStep(what="policy (RFC 7489)", outcome="none",
                                      detail=f"several DMARC records at _dmarc.{lk.name}: discovery ends"))
-    w.trace.append(TraceStep(what=f"organizational domain of {dom}", outcome=org, detail=org_reason))
+    w.trace.append(_org_step(dom, org, org_reason))
     if record is None:
         return DmarcResult(mode=mode, result=R.NONE, from_domain=dom, org_domain=org, org_reason=org_reason,
                            cause=f"no DMARC policy record for {dom}", trace=tuple(w.trace[start:]),
@@ -402,35 +442,22 @@ def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]]
             org_of[n], why = w.org_walk(n)
         else:
             org_of[n], why = psl_org_domain(n) or n, "registrable domain by the Public Suffix List"
-        w.trace.append(TraceStep(what=f"organizational domain of {n}", outcome=org_of[n], detail=why))
+        w.trace.append(_org_step(n, org_of[n], why))
     aligns: list[Alignment] = []
+    steps: list[TraceStep] = []
+    org_dom = org_of.get(dom)
     if spf is not None and spf[1]:
         sd = spf[1].lower().rstrip(".")
-        strict = sd == dom
-        relaxed = strict or _relaxed(sd, dom, org_of)
-        ok = spf[0] == "pass" and (strict if record.aspf == "s" else relaxed)
-        why = ("identical to the From domain" if strict else
-               f"same organizational domain {org_of.get(sd)}" if relaxed else
-               f"organizational domains differ ({org_of.get(sd)} vs {org_of.get(dom)})")
-        if relaxed and not strict and record.aspf == "s":
-            why += ", but aspf=s requires the exact domain"
-        aligns.append(Alignment(method="spf", domain=sd, result=spf[0], mode=record.aspf, aligned=ok, why=why))
+        a, step = _alignment("spf", sd, spf[0], record.aspf, dom, org_of.get(sd), org_dom)
+        aligns.append(a)
+        steps.append(step)
     for d, res in dkim or []:
         dd = d.lower().rstrip(".")
-        if not dd:
-            continue
-        strict = dd == dom
-        relaxed = strict or _relaxed(dd, dom, org_of)
-        ok = res == "pass" and (strict if record.adkim == "s" else relaxed)
-        why = ("identical to the From domain" if strict else
-               f"same organizational domain {org_of.get(dd)}" if relaxed else
-               f"organizational domains differ ({org_of.get(dd)} vs {org_of.get(dom)})")
-        if relaxed and not strict and record.adkim == "s":
-            why += ", but adkim=s requires the exact domain"
-        aligns.append(Alignment(method="dkim", domain=dd, result=res, mode=record.adkim, aligned=ok, why=why))
-    for a in aligns:
-        w.trace.append(TraceStep(what=f"{a.method} {a.domain} ({a.result}) vs From {dom}, mode {a.mode}",
-                                 outcome="aligned" if a.aligned else "not aligned", detail=a.why))
+        if dd:
+            a, step = _alignment("dkim", dd, res, record.adkim, dom, org_of.get(dd), org_dom)
+            aligns.append(a)
+            steps.append(step)
+    w.trace.extend(steps)
     passed = any(a.aligned for a in aligns)
     complete = True
     if passed:
@@ -453,8 +480,7 @@ def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]]
                    f"policy ({_LOWER[policy]}) to the rest"
     else:
         requested = None
-    w.trace.append(TraceStep(what="policy", outcome=f"{tag}={policy}",
-                             detail=f"record at _dmarc.{record.domain}" + (f"; {note}" if note else "")))
+    w.trace.append(_policy_step(tag, policy, record.domain, note))
     return DmarcResult(mode=mode, result=result, from_domain=dom, record=record, org_domain=org,
                        org_reason=org_reason, policy_tag=tag, policy=policy, requested=requested, requested_note=note,
                        nonexistent=nonexistent, alignments=tuple(aligns), cause=cause, complete=complete,
@@ -476,7 +502,7 @@ def evaluate_both(from_domain: str, *, spf: tuple[str, str] | None, dkim: list[t
     old = evaluate(from_domain, spf=spf, dkim=dkim, resolver=resolver, mode=RFC7489, walker=w)
     diffs: list[str] = []
     if new.result is not old.result:
-        diffs.append(f"result: RFC 9989 {new.result.value}, RFC 7489 {old.result.value}")
+        diffs.append(f"result: RFC 9989 {new.result}, RFC 7489 {old.result}")
     if new.org_domain and old.org_domain and new.org_domain != old.org_domain:
         diffs.append(f"organizational domain: RFC 9989 {new.org_domain}, RFC 7489 {old.org_domain}")
     nd = new.record.domain if new.record else None
