@@ -237,3 +237,78 @@ def test_evaluate_both_alignment_lines_follow_the_alignments(dom: str, spf_res: 
             assert t.what == f"{a.method} {a.domain} ({a.result}) vs From {r.from_domain}, mode {a.mode}"
             assert t.detail == a.why
             assert t.outcome == ("aligned" if a.aligned else "not aligned")
+
+
+# ---- ARC: unfolding, AAR comments, the sets by instance -------------------------------------------
+
+@settings(max_examples=500)
+@given(st.binary(max_size=40).map(lambda b: bytes(b"\r\na ;="[x % 6] for x in b)))
+def test_unfold_is_the_newline_regex(value: bytes) -> None:
+    from mailsleuth.auth import arc as A
+
+    assert A.unfold(value) == A._NEWLINE.sub(b"", value)
+
+
+def _reference_parse_aar(value: str) -> tuple[str, tuple[object, ...]]:
+    from mailsleuth.auth import arc as A
+
+    text = value[:8000]
+    for _ in range(5):
+        text2 = A._COMMENT.sub("", text)
+        if text2 == text:
+            break
+        text = text2
+    parts = [p.strip() for p in text.split(";")]
+    if parts and A._INSTANCE_ONLY.match(parts[0]):
+        parts = parts[1:]
+    if not parts:
+        return "", ()
+    authserv = parts[0].split()[0] if parts[0].split() else ""
+    claims = []
+    for p in parts[1:60]:
+        m = A._RESULT.match(p)
+        if m:
+            claims.append(A.ArcClaim(method=m.group(1).lower(), result=m.group(2).lower(),
+                                     properties=" ".join(m.group(3).split())[:300]))
+    return authserv, tuple(claims)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(["i=1", "i=2", "; ", "mx.example.com", " (", ")", "spf=pass", "dkim=fail",
+                                 " smtp.mailfrom=a.example", "((x)", "=", "x"]), max_size=14).map("".join))
+def test_parse_aar_matches_the_reference(value: str) -> None:
+    from mailsleuth.auth import arc as A
+
+    assert A.parse_aar(value) == _reference_parse_aar(value)
+
+
+def _reference_header_instances(headers: list[tuple[bytes, bytes]]) -> dict[int, dict[str, object]]:
+    from mailsleuth.auth import arc as A
+
+    sets: dict[int, dict[str, object]] = {}
+    for name, value in headers:
+        ln = name.lower()
+        if ln not in (b"arc-seal", b"arc-message-signature", b"arc-authentication-results"):
+            continue
+        m = A._INSTANCE_TAG.search(value)
+        if not m:
+            continue
+        inst = int(m.group(1))
+        if not 0 < inst <= A.MAX_INSTANCES:
+            continue
+        entry = sets.setdefault(inst, {})
+        key = {b"arc-seal": "as", b"arc-message-signature": "ams", b"arc-authentication-results": "aar"}[ln]
+        entry.setdefault(key, A._NEWLINE.sub(b"", value).strip())
+    return sets
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.sampled_from([b"ARC-Seal", b"arc-message-signature", b"ARC-Authentication-Results",
+                                           b"Received", b"ARC-Foo"]),
+                          st.lists(st.sampled_from([b"i=1", b"i=2", b"i=0", b"i=51", b"; ", b"\r\n ", b"\n\t",
+                                                    b"d=example.org", b" ", b"\r"]), max_size=6).map(b"".join)),
+                max_size=8))
+def test_header_instances_match_the_reference(headers: list[tuple[bytes, bytes]]) -> None:
+    from mailsleuth.auth import arc as A
+
+    assert A._header_instances(headers) == _reference_header_instances(headers)
