@@ -312,3 +312,39 @@ def test_header_instances_match_the_reference(headers: list[tuple[bytes, bytes]]
     from mailsleuth.auth import arc as A
 
     assert A._header_instances(headers) == _reference_header_instances(headers)
+
+
+# ---- fast_init on the result classes: same values, defaults, equality and frozenness ---------------
+
+def test_fast_init_result_classes_behave_as_dataclasses() -> None:
+    import dataclasses
+
+    import pytest
+
+    from mailsleuth.auth import arc as A
+    from mailsleuth.checks.auth_dmarc import DmarcReport
+    from mailsleuth.checks.auth_spf import SpfReport
+
+    samples = [
+        S.SpfStep(depth=1, domain="example.com", term="a", outcome="match"),
+        S.SpfResult(result=AuthResultValue.PASS, domain="example.com", ip="192.0.2.1", sender="a@example.com", helo="h"),
+        D.Lookup(name="example.com", status=Status.NODATA, records=(), dns="TXT _dmarc.example.com -> NODATA"),
+        D.Alignment(method="spf", domain="example.com", result="pass", mode="r", aligned=True, why="x"),
+        D.DmarcResult(mode=D.RFC9989, result=AuthResultValue.NONE, from_domain="example.com"),
+        A.ArcClaim(method="spf", result="pass"),
+        SpfReport(ip=None, ip_source="none", mailfrom=None, mailfrom_source="none", helo=None),
+        DmarcReport(from_domain="example.com", spf_input="s", dkim_input="d"),
+    ]
+    for obj in samples:
+        cls = type(obj)
+        values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(cls)}
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING:
+                assert values[f.name] == f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                assert values[f.name] == f.default_factory()
+        assert cls(**values) == obj
+        assert hash(cls(**values)) == hash(obj)
+        assert dataclasses.replace(obj) == obj
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, dataclasses.fields(cls)[0].name, None)

@@ -24,6 +24,7 @@ from mailsleuth.auth.dkim import _QUIET, KeyFetcher, parse_tag_value, without_ws
 from mailsleuth.auth.rfc822 import Rfc822
 from mailsleuth.dns.base import Resolver, Status
 from mailsleuth.model.auth import AuthResultValue, TraceStep, VerifiedResult
+from mailsleuth.model.fastinit import fast_init
 
 MAX_INSTANCES = 50  # RFC 8617 section 4.2.1: i= is 1..50
 _RESULT = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*(?:/\s*\d+\s*)?=\s*([A-Za-z0-9_-]+)\s*(.*)$", re.DOTALL)
@@ -34,6 +35,7 @@ _NEWLINE = re.compile(rb"\r?\n")  # what :func:`unfold` removes
 _DEFINITE = frozenset({Status.NOERROR, Status.NODATA, Status.NXDOMAIN})  # Status.is_definite, as a set
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArcClaim:
     method: str
@@ -41,6 +43,7 @@ class ArcClaim:
     properties: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArcInstance:
     instance: int
@@ -56,6 +59,7 @@ class ArcInstance:
     aar: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArcVerification:
     """The artifact of ``auth.verify.arc``."""

@@ -24,6 +24,7 @@ from functools import lru_cache
 from mailsleuth.dns.base import Resolver, Status
 from mailsleuth.domains import org_domain as psl_org_domain
 from mailsleuth.model.auth import AuthResultValue, TraceStep
+from mailsleuth.model.fastinit import fast_init
 
 R = AuthResultValue
 RFC9989 = "rfc9989"
@@ -156,6 +157,7 @@ def _walk(domain: str) -> tuple[str, ...]:
 _walk_names_cached = lru_cache(maxsize=4096)(_walk)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Lookup:
     name: str  # the domain (without _dmarc.)
@@ -282,6 +284,7 @@ class Walker:
         return domain, "no DMARC record on the way up: the domain itself"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Alignment:
     method: str  # "spf" or "dkim"
@@ -292,6 +295,7 @@ class Alignment:
     why: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DmarcResult:
     mode: str  # rfc9989 / rfc7489
@@ -487,6 +491,7 @@ def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]]
                        trace=tuple(w.trace[start:]), queries=tuple(w.queries))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DmarcBoth:
     rfc9989: DmarcResult

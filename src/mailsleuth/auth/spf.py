@@ -24,6 +24,7 @@ from mailsleuth.auth import macro
 from mailsleuth.auth.macro import MacroContext, MacroError
 from mailsleuth.dns.base import Answer, Resolver, Status
 from mailsleuth.model.auth import AuthResultValue, TraceStep
+from mailsleuth.model.fastinit import fast_init
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 R = AuthResultValue
@@ -56,6 +57,7 @@ class SpfLimits:
     max_explanation: int = 800
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpfStep:
     """One line of the trace: a term (or record lookup) evaluated at some include/redirect depth."""
@@ -73,6 +75,7 @@ class SpfStep:
                          dns=self.dns)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpfResult:
     result: AuthResultValue

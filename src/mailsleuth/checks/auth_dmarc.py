@@ -16,6 +16,7 @@ from mailsleuth.auth.dmarc import DmarcBoth, DmarcResult, evaluate_both
 from mailsleuth.auth.memo import addresses
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.auth import AuthResultValue, TraceStep, VerifiedResult
+from mailsleuth.model.fastinit import fast_init
 from mailsleuth.model.findings import Evidence, EvidenceKind, Finding
 
 R = AuthResultValue
@@ -27,6 +28,7 @@ CODES = (
 )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DmarcReport:
     """The artifact: the RFC 9989 result as a VerifiedResult (``results``), the RFC 7489 evaluation in

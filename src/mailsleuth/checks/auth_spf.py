@@ -21,6 +21,7 @@ from mailsleuth.auth.memo import addresses
 from mailsleuth.auth.spf import SpfResult, check_host, parse_ip
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.auth import AuthResultValue, VerifiedResult
+from mailsleuth.model.fastinit import fast_init
 from mailsleuth.model.findings import Evidence, EvidenceKind, Finding
 
 R = AuthResultValue
@@ -39,6 +40,7 @@ BROAD_IP6_PREFIX = 16
 _BROAD = re.compile(r"^\+?(ip4|ip6):([^/\s]+)/(\d{1,3})$", re.IGNORECASE)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpfReport:
     """The artifact: where the IP came from and one VerifiedResult per identity (mailfrom, helo)."""
