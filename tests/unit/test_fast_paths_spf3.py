@@ -348,3 +348,30 @@ def test_fast_init_result_classes_behave_as_dataclasses() -> None:
         assert dataclasses.replace(obj) == obj
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(obj, dataclasses.fields(cls)[0].name, None)
+
+
+edge_domains = st.one_of(domains, st.sampled_from(["", ".", "A.Example.", "example.com..", "EXAMPLE.COM"]))
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.none(), st.tuples(st.sampled_from(["pass", "fail"]), edge_domains)),
+       st.one_of(st.none(), st.lists(st.tuples(edge_domains, st.sampled_from(["pass", "fail", "temperror"])),
+                                     max_size=4)))
+def test_alignment_inputs_match_the_reference(spf: tuple[str, str] | None,
+                                              dkim: list[tuple[str, str]] | None) -> None:
+    names: set[str] = set()
+    ids: list[tuple[str, str, str]] = []
+    if spf is not None and spf[1]:
+        names.add(spf[1].lower().rstrip("."))
+        ids.append(("spf", spf[1].lower().rstrip("."), spf[0]))
+    for d, _r in dkim or []:
+        if d:
+            names.add(d.lower().rstrip("."))
+    for d, res in dkim or []:
+        dd = d.lower().rstrip(".")
+        if dd:
+            ids.append(("dkim", dd, res))
+    got = D._Inputs(spf, dkim)
+    assert set(got.names) == names
+    assert got.identities == ids
+    assert got.missing == [m for m, v in (("SPF", spf), ("DKIM", dkim)) if v is None]

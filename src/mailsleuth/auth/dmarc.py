@@ -369,21 +369,46 @@ def evaluate(from_domain: str, *, spf: tuple[str, str] | None, dkim: list[tuple[
     [(signing domain d=, result)] or None when DKIM was not evaluated (then the result is
     incomplete unless SPF alone aligns and passes).
     """
-    dom = from_domain.strip().rstrip(".").lower()
-    w = walker or Walker(resolver)
+    return _evaluate_mode(from_domain.strip().rstrip(".").lower(), _Inputs(spf, dkim), walker or Walker(resolver),
+                          mode)
+
+
+class _Inputs:
+    """The authenticated identities as alignment reads them, made once for both modes."""
+
+    __slots__ = ("identities", "missing", "names")
+
+    def __init__(self, spf: tuple[str, str] | None, dkim: list[tuple[str, str]] | None):
+        names: list[str] = []  # whose organizational domains alignment needs (with the From domain's)
+        ids: list[tuple[str, str, str]] = []  # (method, domain, result) to align, in order
+        if spf is not None and spf[1]:
+            sd = spf[1].lower().rstrip(".")
+            names.append(sd)
+            ids.append(("spf", sd, spf[0]))
+        for d, res in dkim or []:
+            if d:
+                dd = d.lower().rstrip(".")
+                names.append(dd)
+                if dd:
+                    ids.append(("dkim", dd, res))
+        self.names = names
+        self.identities = ids
+        self.missing = [m for m, v in (("SPF", spf), ("DKIM", dkim)) if v is None]  # not evaluated
+
+
+def _evaluate_mode(dom: str, inputs: _Inputs, w: Walker, mode: str) -> DmarcResult:
     start = len(w.trace)
     if not dom or "." not in dom:
         return DmarcResult(mode=mode, result=R.PERMERROR, from_domain=dom,
                            cause="no usable From domain (DMARC needs exactly one)")
     try:
-        return _evaluate(dom, spf, dkim, w, mode, start)
+        return _evaluate(dom, inputs, w, mode, start)
     except _Incomplete as e:
         return DmarcResult(mode=mode, result=e.result, from_domain=dom, cause=e.cause, complete=not e.incomplete,
                            trace=tuple(w.trace[start:]), queries=tuple(w.queries))
 
 
-def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]] | None, w: Walker, mode: str,
-              start: int) -> DmarcResult:
+def _evaluate(dom: str, inputs: _Inputs, w: Walker, mode: str, start: int) -> DmarcResult:
     record: DmarcRecord | None
     if mode == RFC9989:
         record = w.policy_walk(dom)
@@ -431,16 +456,9 @@ def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]]
         else:
             tag, policy = "p", p
     # Alignment.
-    names = {dom}
-    if spf is not None and spf[1]:
-        names.add(spf[1].lower().rstrip("."))
-    for d, _r in dkim or []:
-        if d:
-            names.add(d.lower().rstrip("."))
-    org_of: dict[str, str] = {}
-    for n in sorted(names):
+    org_of: dict[str, str] = {dom: org}
+    for n in sorted(set(inputs.names)):
         if n == dom:
-            org_of[n] = org
             continue
         if mode == RFC9989:
             org_of[n], why = w.org_walk(n)
@@ -449,25 +467,18 @@ def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]]
         w.trace.append(_org_step(n, org_of[n], why))
     aligns: list[Alignment] = []
     steps: list[TraceStep] = []
-    org_dom = org_of.get(dom)
-    if spf is not None and spf[1]:
-        sd = spf[1].lower().rstrip(".")
-        a, step = _alignment("spf", sd, spf[0], record.aspf, dom, org_of.get(sd), org_dom)
+    for method, d, res in inputs.identities:
+        a, step = _alignment(method, d, res, record.aspf if method == "spf" else record.adkim, dom, org_of.get(d),
+                             org)
         aligns.append(a)
         steps.append(step)
-    for d, res in dkim or []:
-        dd = d.lower().rstrip(".")
-        if dd:
-            a, step = _alignment("dkim", dd, res, record.adkim, dom, org_of.get(dd), org_dom)
-            aligns.append(a)
-            steps.append(step)
     w.trace.extend(steps)
     passed = any(a.aligned for a in aligns)
     complete = True
     if passed:
         result, cause = R.PASS, "aligned " + " and ".join(sorted({a.method for a in aligns if a.aligned})) + " pass"
     else:
-        missing = [m for m, v in (("SPF", spf), ("DKIM", dkim)) if v is None]
+        missing = inputs.missing
         result = R.FAIL
         cause = "no authenticated identifier aligned with the From domain"
         if missing:
@@ -503,8 +514,10 @@ def evaluate_both(from_domain: str, *, spf: tuple[str, str] | None, dkim: list[t
                   resolver: Resolver) -> DmarcBoth:
     """Both modes over one cache of DMARC lookups, and how they differ."""
     w = Walker(resolver)
-    new = evaluate(from_domain, spf=spf, dkim=dkim, resolver=resolver, mode=RFC9989, walker=w)
-    old = evaluate(from_domain, spf=spf, dkim=dkim, resolver=resolver, mode=RFC7489, walker=w)
+    dom = from_domain.strip().rstrip(".").lower()
+    inputs = _Inputs(spf, dkim)
+    new = _evaluate_mode(dom, inputs, w, RFC9989)
+    old = _evaluate_mode(dom, inputs, w, RFC7489)
     diffs: list[str] = []
     if new.result is not old.result:
         diffs.append(f"result: RFC 9989 {new.result}, RFC 7489 {old.result}")
