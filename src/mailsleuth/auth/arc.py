@@ -24,15 +24,18 @@ from mailsleuth.auth.dkim import _QUIET, KeyFetcher, parse_tag_value, without_ws
 from mailsleuth.auth.rfc822 import Rfc822
 from mailsleuth.dns.base import Resolver, Status
 from mailsleuth.model.auth import AuthResultValue, TraceStep, VerifiedResult
+from mailsleuth.model.fastinit import fast_init
 
 MAX_INSTANCES = 50  # RFC 8617 section 4.2.1: i= is 1..50
 _RESULT = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*(?:/\s*\d+\s*)?=\s*([A-Za-z0-9_-]+)\s*(.*)$", re.DOTALL)
 _COMMENT = re.compile(r"\([^()]*\)")
 _INSTANCE_ONLY = re.compile(r"^i\s*=\s*\d+$")
 _INSTANCE_TAG = re.compile(rb"(?:^|[\s;])i\s*=\s*(\d{1,3})")
-_NEWLINE = re.compile(rb"\r?\n")
+_NEWLINE = re.compile(rb"\r?\n")  # what :func:`unfold` removes
+_DEFINITE = frozenset({Status.NOERROR, Status.NODATA, Status.NXDOMAIN})  # Status.is_definite, as a set
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArcClaim:
     method: str
@@ -40,6 +43,7 @@ class ArcClaim:
     properties: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArcInstance:
     instance: int
@@ -55,6 +59,7 @@ class ArcInstance:
     aar: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArcVerification:
     """The artifact of ``auth.verify.arc``."""
@@ -77,7 +82,7 @@ def _s(b: bytes | str | None) -> str:
 def parse_aar(value: str) -> tuple[str, tuple[ArcClaim, ...]]:
     """authserv-id and method=result claims of an ARC-Authentication-Results value. Never raises."""
     text = value[:8000]
-    for _ in range(5):  # comments, possibly nested: strip innermost first, bounded
+    for _ in range(5 if "(" in text else 0):  # comments, possibly nested: strip innermost first, bounded
         text2 = _COMMENT.sub("", text)
         if text2 == text:
             break
@@ -101,8 +106,8 @@ def _header_instances(headers: Sequence[Sequence[bytes]]) -> dict[int, dict[str,
     """ARC sets by instance, read from the raw headers (for instances dkimpy did not reach)."""
     sets: dict[int, dict[str, Any]] = {}
     for name, value in headers:
-        ln = name.lower()
-        if ln not in (b"arc-seal", b"arc-message-signature", b"arc-authentication-results"):
+        key = _SET_KEY.get(name.lower())
+        if key is None:
             continue
         m = _INSTANCE_TAG.search(value)
         if not m:
@@ -111,9 +116,20 @@ def _header_instances(headers: Sequence[Sequence[bytes]]) -> dict[int, dict[str,
         if not 0 < inst <= MAX_INSTANCES:
             continue
         entry = sets.setdefault(inst, {})
-        key = {b"arc-seal": "as", b"arc-message-signature": "ams", b"arc-authentication-results": "aar"}[ln]
-        entry.setdefault(key, _NEWLINE.sub(b"", value).strip())
+        if key not in entry:
+            entry[key] = unfold(value).strip()
     return sets
+
+
+_SET_KEY = {b"arc-seal": "as", b"arc-message-signature": "ams", b"arc-authentication-results": "aar"}
+
+
+def unfold(value: bytes) -> bytes:
+    """``value`` without its line breaks (CRLF or a bare LF; a CR alone stays), as ``_NEWLINE.sub``
+    would remove them, with C-level replaces."""
+    if b"\n" not in value:
+        return value
+    return value.replace(b"\r\n", b"").replace(b"\n", b"")
 
 
 def _tags(value: bytes | None) -> dict[bytes, bytes]:
@@ -221,21 +237,23 @@ def verify_arc(raw: bytes, *, resolver: Resolver, fetcher: KeyFetcher | None = N
         entry = sets[inst]
         seal, ams = _tags(entry.get("as")), _tags(entry.get("ams"))
         checked = by_inst.get(inst, {})
-        authserv, claims = parse_aar(_s(entry.get("aar")))
+        aar = _s(entry.get("aar"))
+        authserv, claims = parse_aar(aar)
+        sealer, cv = _s(seal.get(b"d")), _s(seal.get(b"cv"))
         instances.append(ArcInstance(
-            instance=inst, sealer_domain=_s(seal.get(b"d")).lower(), sealer_selector=_s(seal.get(b"s")),
-            ams_domain=_s(ams.get(b"d")).lower(), ams_selector=_s(ams.get(b"s")), cv=_s(seal.get(b"cv")).lower(),
+            instance=inst, sealer_domain=sealer.lower(), sealer_selector=_s(seal.get(b"s")),
+            ams_domain=_s(ams.get(b"d")).lower(), ams_selector=_s(ams.get(b"s")), cv=cv.lower(),
             seal_valid=checked.get("as-valid") if checked else None,
             ams_valid=checked.get("ams-valid") if checked else None,
-            authserv_id=authserv, claims=claims, aar=_s(entry.get("aar"))[:1000],
+            authserv_id=authserv, claims=claims, aar=aar[:1000],
         ))
         trace.append(TraceStep(
-            what=f"ARC set i={inst} sealed by {_s(seal.get(b'd'))}",
+            what=f"ARC set i={inst} sealed by {sealer}",
             outcome=("seal " + ("valid" if checked.get("as-valid") else "invalid") + ", message signature "
                      + ("valid" if checked.get("ams-valid") else "invalid")) if checked else "not checked",
-            detail=f"cv={_s(seal.get(b'cv'))}; claims: " + ", ".join(f"{c.method}={c.result}" for c in claims[:8])))
+            detail=f"cv={cv}; claims: " + ", ".join([f"{c.method}={c.result}" for c in claims[:8]])))
     # Was a key lookup unanswerable? Then a failure is "not verified", not "broken".
-    lacking = [a for a in fetcher.answers.values() if not a.status.is_definite]
+    lacking = [a for a in fetcher.answers.values() if a.status not in _DEFINITE]
     dns = tuple(a.summary()[:300] for a in fetcher.answers.values())
     complete = True
     if chain == "pass":

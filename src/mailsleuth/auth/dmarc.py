@@ -24,6 +24,7 @@ from functools import lru_cache
 from mailsleuth.dns.base import Resolver, Status
 from mailsleuth.domains import org_domain as psl_org_domain
 from mailsleuth.model.auth import AuthResultValue, TraceStep
+from mailsleuth.model.fastinit import fast_init
 
 R = AuthResultValue
 RFC9989 = "rfc9989"
@@ -156,6 +157,7 @@ def _walk(domain: str) -> tuple[str, ...]:
 _walk_names_cached = lru_cache(maxsize=4096)(_walk)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Lookup:
     name: str  # the domain (without _dmarc.)
@@ -166,6 +168,31 @@ class Lookup:
     @property
     def single(self) -> DmarcRecord | None:
         return self.records[0] if len(self.records) == 1 else None
+
+
+# Status groups as sets (a set test is a C-level hash; the ``Status`` properties are Python calls).
+# ``str(status)`` is its value (a StrEnum), without the slow ``Enum.value`` descriptor.
+_DEFINITE = frozenset({Status.NOERROR, Status.NODATA, Status.NXDOMAIN})
+_TEMPORARY = frozenset({Status.SERVFAIL, Status.TIMEOUT, Status.REFUSED})
+
+
+# The trace lines below are pure functions of a few short strings that recur message after
+# message (the same domains, records and answers): each is made once and shared (immutable).
+
+@lru_cache(maxsize=4096)
+def _lookup_step(why: str, domain: str, outcome: str, detail: str, line: str) -> TraceStep:
+    return TraceStep(what=f"{why}: _dmarc.{domain}", outcome=outcome, detail=detail, dns=(line,))
+
+
+@lru_cache(maxsize=4096)
+def _org_step(name: str, org: str, why: str) -> TraceStep:
+    return TraceStep(what=f"organizational domain of {name}", outcome=org, detail=why)
+
+
+@lru_cache(maxsize=1024)
+def _policy_step(tag: str, policy: str, record_domain: str, note: str) -> TraceStep:
+    return TraceStep(what="policy", outcome=f"{tag}={policy}",
+                     detail=f"record at _dmarc.{record_domain}" + (f"; {note}" if note else ""))
 
 
 class _Incomplete(Exception):
@@ -191,30 +218,30 @@ class Walker:
         ans = self.resolver.query(f"_dmarc.{domain}", "TXT")
         line = ans.summary()
         self.queries.append(line)
-        if tolerant and not ans.status.is_definite:
-            self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome="unavailable",
-                                        detail=ans.status.value, dns=(line,)))
-            return None
-        if ans.status in (Status.UNKNOWN, Status.OFFLINE):
-            self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome="unavailable",
-                                        detail="not in the DNS snapshot" if ans.status is Status.UNKNOWN
-                                        else "DNS is offline", dns=(line,)))
-            raise _Incomplete(R.TEMPERROR, f"could not evaluate: TXT _dmarc.{domain} is "
-                                           f"{'not in the snapshot' if ans.status is Status.UNKNOWN else 'offline'}",
-                              True)
-        if ans.status.is_temporary:
-            self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome="temperror", dns=(line,)))
-            raise _Incomplete(R.TEMPERROR, f"DNS error: TXT _dmarc.{domain} -> {ans.status.value}", False)
+        st = ans.status
+        if st not in _DEFINITE:
+            if tolerant:
+                self.trace.append(_lookup_step(why, domain, "unavailable", str(st), line))
+                return None
+            if st is Status.UNKNOWN or st is Status.OFFLINE:
+                self.trace.append(_lookup_step(why, domain, "unavailable", "not in the DNS snapshot"
+                                               if st is Status.UNKNOWN else "DNS is offline", line))
+                raise _Incomplete(R.TEMPERROR, f"could not evaluate: TXT _dmarc.{domain} is "
+                                               f"{'not in the snapshot' if st is Status.UNKNOWN else 'offline'}",
+                                  True)
+            if st in _TEMPORARY:
+                self.trace.append(_lookup_step(why, domain, "temperror", "", line))
+                raise _Incomplete(R.TEMPERROR, f"DNS error: TXT _dmarc.{domain} -> {st}", False)
         recs = tuple([r for t in ans.records if (r := parse_record(domain, t)) is not None])
-        lk = Lookup(name=domain, status=ans.status, records=recs, dns=line)
+        lk = Lookup(name=domain, status=st, records=recs, dns=line)
         if not recs:
-            outcome, detail = "no record", ans.status.value if ans.status is not Status.NOERROR else \
+            outcome, detail = "no record", str(st) if st is not Status.NOERROR else \
                 "no TXT record starts with v=DMARC1"
         elif len(recs) > 1:
             outcome, detail = "discarded", f"{len(recs)} DMARC records: all discarded"
         else:
             outcome, detail = "record", recs[0].raw
-        self.trace.append(TraceStep(what=f"{why}: _dmarc.{domain}", outcome=outcome, detail=detail, dns=(line,)))
+        self.trace.append(_lookup_step(why, domain, outcome, detail, line))
         self.cache[domain] = lk
         return lk
 
@@ -257,6 +284,7 @@ class Walker:
         return domain, "no DMARC record on the way up: the domain itself"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Alignment:
     method: str  # "spf" or "dkim"
@@ -267,6 +295,7 @@ class Alignment:
     why: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DmarcResult:
     mode: str  # rfc9989 / rfc7489
@@ -291,9 +320,24 @@ class DmarcResult:
         return tuple(a for a in self.alignments if a.aligned)
 
 
-def _relaxed(a: str, b: str, org_of: dict[str, str]) -> bool:
-    oa, ob = org_of.get(a), org_of.get(b)
-    return oa is not None and oa == ob
+@lru_cache(maxsize=4096)
+def _alignment(method: str, domain: str, result: str, mode: str, dom: str, org: str | None,
+               org_dom: str | None) -> tuple[Alignment, TraceStep]:
+    """How the identity ``domain`` (``method`` result ``result``, organizational domain ``org``) aligns
+    with the From domain ``dom`` (organizational domain ``org_dom``) in ``mode`` (r/s), and its trace
+    line. Remembered: a pure function of short strings that recur (both objects are immutable)."""
+    strict = domain == dom
+    relaxed = strict or (org is not None and org == org_dom)
+    ok = result == "pass" and (strict if mode == "s" else relaxed)
+    why = ("identical to the From domain" if strict else
+           f"same organizational domain {org}" if relaxed else
+           f"organizational domains differ ({org} vs {org_dom})")
+    if relaxed and not strict and mode == "s":
+        why += f", but a{method}=s requires the exact domain"
+    a = Alignment(method=method, domain=domain, result=result, mode=mode, aligned=ok, why=why)
+    step = TraceStep(what=f"{method} {domain} ({result}) vs From {dom}, mode {mode}",
+                     outcome="aligned" if ok else "not aligned", detail=why)
+    return a, step
 
 
 def _nonexistent(walker: Walker, domain: str) -> bool | None:
@@ -306,9 +350,9 @@ def _nonexistent(walker: Walker, domain: str) -> bool | None:
             walker.trace.append(TraceStep(what=f"does {domain} exist?", outcome="no", detail="NXDOMAIN",
                                           dns=(ans.summary(),)))
             return True
-        if not ans.status.is_definite:
+        if ans.status not in _DEFINITE:
             walker.trace.append(TraceStep(what=f"does {domain} exist?", outcome="unknown",
-                                          detail=ans.status.value, dns=(ans.summary(),)))
+                                          detail=str(ans.status), dns=(ans.summary(),)))
             return None
         statuses.append(ans.status)
     gone = all(s is Status.NODATA for s in statuses)
@@ -325,21 +369,46 @@ def evaluate(from_domain: str, *, spf: tuple[str, str] | None, dkim: list[tuple[
     [(signing domain d=, result)] or None when DKIM was not evaluated (then the result is
     incomplete unless SPF alone aligns and passes).
     """
-    dom = from_domain.strip().rstrip(".").lower()
-    w = walker or Walker(resolver)
+    return _evaluate_mode(from_domain.strip().rstrip(".").lower(), _Inputs(spf, dkim), walker or Walker(resolver),
+                          mode)
+
+
+class _Inputs:
+    """The authenticated identities as alignment reads them, made once for both modes."""
+
+    __slots__ = ("identities", "missing", "names")
+
+    def __init__(self, spf: tuple[str, str] | None, dkim: list[tuple[str, str]] | None):
+        names: list[str] = []  # whose organizational domains alignment needs (with the From domain's)
+        ids: list[tuple[str, str, str]] = []  # (method, domain, result) to align, in order
+        if spf is not None and spf[1]:
+            sd = spf[1].lower().rstrip(".")
+            names.append(sd)
+            ids.append(("spf", sd, spf[0]))
+        for d, res in dkim or []:
+            if d:
+                dd = d.lower().rstrip(".")
+                names.append(dd)
+                if dd:
+                    ids.append(("dkim", dd, res))
+        self.names = names
+        self.identities = ids
+        self.missing = [m for m, v in (("SPF", spf), ("DKIM", dkim)) if v is None]  # not evaluated
+
+
+def _evaluate_mode(dom: str, inputs: _Inputs, w: Walker, mode: str) -> DmarcResult:
     start = len(w.trace)
     if not dom or "." not in dom:
         return DmarcResult(mode=mode, result=R.PERMERROR, from_domain=dom,
                            cause="no usable From domain (DMARC needs exactly one)")
     try:
-        return _evaluate(dom, spf, dkim, w, mode, start)
+        return _evaluate(dom, inputs, w, mode, start)
     except _Incomplete as e:
         return DmarcResult(mode=mode, result=e.result, from_domain=dom, cause=e.cause, complete=not e.incomplete,
                            trace=tuple(w.trace[start:]), queries=tuple(w.queries))
 
 
-def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]] | None, w: Walker, mode: str,
-              start: int) -> DmarcResult:
+def _evaluate(dom: str, inputs: _Inputs, w: Walker, mode: str, start: int) -> DmarcResult:
     record: DmarcRecord | None
     if mode == RFC9989:
         record = w.policy_walk(dom)
@@ -356,7 +425,7 @@ def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]]
         if len(lk.records) > 1:
             w.trace.append(TraceStep(what="policy (RFC 7489)", outcome="none",
                                      detail=f"several DMARC records at _dmarc.{lk.name}: discovery ends"))
-    w.trace.append(TraceStep(what=f"organizational domain of {dom}", outcome=org, detail=org_reason))
+    w.trace.append(_org_step(dom, org, org_reason))
     if record is None:
         return DmarcResult(mode=mode, result=R.NONE, from_domain=dom, org_domain=org, org_reason=org_reason,
                            cause=f"no DMARC policy record for {dom}", trace=tuple(w.trace[start:]),
@@ -387,56 +456,29 @@ def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]]
         else:
             tag, policy = "p", p
     # Alignment.
-    names = {dom}
-    if spf is not None and spf[1]:
-        names.add(spf[1].lower().rstrip("."))
-    for d, _r in dkim or []:
-        if d:
-            names.add(d.lower().rstrip("."))
-    org_of: dict[str, str] = {}
-    for n in sorted(names):
+    org_of: dict[str, str] = {dom: org}
+    for n in sorted(set(inputs.names)):
         if n == dom:
-            org_of[n] = org
             continue
         if mode == RFC9989:
             org_of[n], why = w.org_walk(n)
         else:
             org_of[n], why = psl_org_domain(n) or n, "registrable domain by the Public Suffix List"
-        w.trace.append(TraceStep(what=f"organizational domain of {n}", outcome=org_of[n], detail=why))
+        w.trace.append(_org_step(n, org_of[n], why))
     aligns: list[Alignment] = []
-    if spf is not None and spf[1]:
-        sd = spf[1].lower().rstrip(".")
-        strict = sd == dom
-        relaxed = strict or _relaxed(sd, dom, org_of)
-        ok = spf[0] == "pass" and (strict if record.aspf == "s" else relaxed)
-        why = ("identical to the From domain" if strict else
-               f"same organizational domain {org_of.get(sd)}" if relaxed else
-               f"organizational domains differ ({org_of.get(sd)} vs {org_of.get(dom)})")
-        if relaxed and not strict and record.aspf == "s":
-            why += ", but aspf=s requires the exact domain"
-        aligns.append(Alignment(method="spf", domain=sd, result=spf[0], mode=record.aspf, aligned=ok, why=why))
-    for d, res in dkim or []:
-        dd = d.lower().rstrip(".")
-        if not dd:
-            continue
-        strict = dd == dom
-        relaxed = strict or _relaxed(dd, dom, org_of)
-        ok = res == "pass" and (strict if record.adkim == "s" else relaxed)
-        why = ("identical to the From domain" if strict else
-               f"same organizational domain {org_of.get(dd)}" if relaxed else
-               f"organizational domains differ ({org_of.get(dd)} vs {org_of.get(dom)})")
-        if relaxed and not strict and record.adkim == "s":
-            why += ", but adkim=s requires the exact domain"
-        aligns.append(Alignment(method="dkim", domain=dd, result=res, mode=record.adkim, aligned=ok, why=why))
-    for a in aligns:
-        w.trace.append(TraceStep(what=f"{a.method} {a.domain} ({a.result}) vs From {dom}, mode {a.mode}",
-                                 outcome="aligned" if a.aligned else "not aligned", detail=a.why))
+    steps: list[TraceStep] = []
+    for method, d, res in inputs.identities:
+        a, step = _alignment(method, d, res, record.aspf if method == "spf" else record.adkim, dom, org_of.get(d),
+                             org)
+        aligns.append(a)
+        steps.append(step)
+    w.trace.extend(steps)
     passed = any(a.aligned for a in aligns)
     complete = True
     if passed:
         result, cause = R.PASS, "aligned " + " and ".join(sorted({a.method for a in aligns if a.aligned})) + " pass"
     else:
-        missing = [m for m, v in (("SPF", spf), ("DKIM", dkim)) if v is None]
+        missing = inputs.missing
         result = R.FAIL
         cause = "no authenticated identifier aligned with the From domain"
         if missing:
@@ -453,14 +495,14 @@ def _evaluate(dom: str, spf: tuple[str, str] | None, dkim: list[tuple[str, str]]
                    f"policy ({_LOWER[policy]}) to the rest"
     else:
         requested = None
-    w.trace.append(TraceStep(what="policy", outcome=f"{tag}={policy}",
-                             detail=f"record at _dmarc.{record.domain}" + (f"; {note}" if note else "")))
+    w.trace.append(_policy_step(tag, policy, record.domain, note))
     return DmarcResult(mode=mode, result=result, from_domain=dom, record=record, org_domain=org,
                        org_reason=org_reason, policy_tag=tag, policy=policy, requested=requested, requested_note=note,
                        nonexistent=nonexistent, alignments=tuple(aligns), cause=cause, complete=complete,
                        trace=tuple(w.trace[start:]), queries=tuple(w.queries))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DmarcBoth:
     rfc9989: DmarcResult
@@ -472,11 +514,13 @@ def evaluate_both(from_domain: str, *, spf: tuple[str, str] | None, dkim: list[t
                   resolver: Resolver) -> DmarcBoth:
     """Both modes over one cache of DMARC lookups, and how they differ."""
     w = Walker(resolver)
-    new = evaluate(from_domain, spf=spf, dkim=dkim, resolver=resolver, mode=RFC9989, walker=w)
-    old = evaluate(from_domain, spf=spf, dkim=dkim, resolver=resolver, mode=RFC7489, walker=w)
+    dom = from_domain.strip().rstrip(".").lower()
+    inputs = _Inputs(spf, dkim)
+    new = _evaluate_mode(dom, inputs, w, RFC9989)
+    old = _evaluate_mode(dom, inputs, w, RFC7489)
     diffs: list[str] = []
     if new.result is not old.result:
-        diffs.append(f"result: RFC 9989 {new.result.value}, RFC 7489 {old.result.value}")
+        diffs.append(f"result: RFC 9989 {new.result}, RFC 7489 {old.result}")
     if new.org_domain and old.org_domain and new.org_domain != old.org_domain:
         diffs.append(f"organizational domain: RFC 9989 {new.org_domain}, RFC 7489 {old.org_domain}")
     nd = new.record.domain if new.record else None

@@ -24,6 +24,7 @@ from mailsleuth.auth import macro
 from mailsleuth.auth.macro import MacroContext, MacroError
 from mailsleuth.dns.base import Answer, Resolver, Status
 from mailsleuth.model.auth import AuthResultValue, TraceStep
+from mailsleuth.model.fastinit import fast_init
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 R = AuthResultValue
@@ -38,6 +39,10 @@ _TOPLABEL_RE = re.compile(r"(?=.*[a-zA-Z])[a-zA-Z0-9]+\Z|[a-zA-Z0-9][a-zA-Z0-9-]
                           r"|[a-zA-Z0-9]+-[a-zA-Z0-9]+\Z", re.ASCII)
 _PREFIX_RE = re.compile(r"0|[1-9][0-9]{0,2}")
 _VERSION_RE = re.compile(r"v=spf1(?: |\Z)", re.IGNORECASE | re.ASCII)
+# Status groups as sets (a set test is a C-level hash; the ``Status`` properties are Python calls).
+# ``str(status)`` is its value (a StrEnum), without the slow ``Enum.value`` descriptor.
+_DEFINITE = frozenset({Status.NOERROR, Status.NODATA, Status.NXDOMAIN})
+_TEMPORARY = frozenset({Status.SERVFAIL, Status.TIMEOUT, Status.REFUSED})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +57,7 @@ class SpfLimits:
     max_explanation: int = 800
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpfStep:
     """One line of the trace: a term (or record lookup) evaluated at some include/redirect depth."""
@@ -69,6 +75,7 @@ class SpfStep:
                          dns=self.dns)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpfResult:
     result: AuthResultValue
@@ -90,7 +97,7 @@ class SpfResult:
 
     @property
     def trace(self) -> tuple[TraceStep, ...]:
-        return tuple(s.as_trace() for s in self.steps)
+        return tuple([s.as_trace() for s in self.steps])
 
 
 class _Stop(Exception):
@@ -296,6 +303,10 @@ def _truncate(name: str) -> str:
 
 
 class _Evaluator:
+    __slots__ = ("_ip_text", "_ptr_cache", "default_explanation", "helo", "ip", "limits", "local", "lookups", "now",
+                 "queries", "receiver", "resolver", "sender", "sender_domain", "steps", "top_record", "upper_hex",
+                 "void")
+
     def __init__(self, ip: IP, sender: str, local: str, sender_domain: str, helo: str, resolver: Resolver,
                  limits: SpfLimits, default_explanation: str | None, receiver: str, now: int):
         self.ip = ip
@@ -327,13 +338,14 @@ class _Evaluator:
         line = ans.summary()
         dns.append(line)
         self.queries.append(line)
-        if ans.status in (Status.UNKNOWN, Status.OFFLINE):
-            if tolerant:
-                return ans
-            why = "not in the DNS snapshot" if ans.status is Status.UNKNOWN else "DNS is offline"
+        st = ans.status
+        if tolerant or st in _DEFINITE:
+            return ans
+        if st is Status.UNKNOWN or st is Status.OFFLINE:
+            why = "not in the DNS snapshot" if st is Status.UNKNOWN else "DNS is offline"
             raise _Stop(R.TEMPERROR, f"could not evaluate: {rdtype} {ans.name} is {why}", incomplete=True)
-        if ans.status.is_temporary and not tolerant:
-            raise _Stop(R.TEMPERROR, f"DNS error: {rdtype} {ans.name} -> {ans.status.value}")
+        if st in _TEMPORARY:
+            raise _Stop(R.TEMPERROR, f"DNS error: {rdtype} {ans.name} -> {st}")
         return ans
 
     def _void(self, ans: Answer, depth: int, domain: str, term: str) -> None:
@@ -379,7 +391,7 @@ class _Evaluator:
             raise
         if ans.status is not Status.NOERROR:
             self.steps.append(SpfStep(depth=depth, domain=domain, term="record", outcome="none",
-                                      detail=f"no TXT records ({ans.status.value})", dns=tuple(dns)))
+                                      detail=f"no TXT records ({ans.status})", dns=tuple(dns)))
             return None
         spf = [r for r in ans.records if _VERSION_RE.match(r)]
         if not spf:
@@ -636,23 +648,22 @@ def check_host(ip: str, domain: str, sender: str, helo: str, resolver: Resolver,
     sender = f"{local}@{sdomain}"
     domain = (domain or "").strip()
     dom = domain.rstrip(".").lower()
-    base = {"domain": dom, "ip": ip, "sender": sender, "helo": helo, "limits": limits}
     addr = parse_ip(ip)
-    if addr is None:
-        return SpfResult(result=R.PERMERROR if ip else R.NONE, cause=f"client IP {ip!r} is not an IP address",
-                         complete=bool(ip), **base)  # type: ignore[arg-type]
-    try:
-        dom.encode("ascii")
-    except UnicodeEncodeError:
-        return SpfResult(result=R.NONE, cause="the domain is not an ASCII (A-label) name", **base)  # type: ignore[arg-type]
-    why = valid_domain(dom)
-    if why:
+    why = None if addr is None or not dom.isascii() else valid_domain(dom)
+    if addr is None or why is not None or not dom.isascii():
+        base = {"domain": dom, "ip": ip, "sender": sender, "helo": helo, "limits": limits}
+        if addr is None:
+            return SpfResult(result=R.PERMERROR if ip else R.NONE, cause=f"client IP {ip!r} is not an IP address",
+                             complete=bool(ip), **base)  # type: ignore[arg-type]
+        if not dom.isascii():
+            return SpfResult(result=R.NONE, cause="the domain is not an ASCII (A-label) name", **base)  # type: ignore[arg-type]
         step = SpfStep(depth=0, domain=dom or "(empty)", term="initial processing", outcome="none",
                        detail=f"the domain is malformed: {why}")
         return SpfResult(result=R.NONE, cause=f"malformed domain ({why})", steps=(step,), **base)  # type: ignore[arg-type]
     ev = _Evaluator(addr, sender, local, sdomain, helo, resolver, limits, default_explanation, receiver,
                     int(time.time()) if now is None else now)
-    ev.upper_hex = addr.version == 6 and any(c in "ABCDEF" for c in ip) and not any(c in "abcdef" for c in ip)
+    if ":" in ip:  # an IPv6 address (parse_ip gave IPv4 for a mapped one)
+        ev.upper_hex = addr.version == 6 and any(c in "ABCDEF" for c in ip) and not any(c in "abcdef" for c in ip)
     complete = True
     mech = where = exp = None
     try:
@@ -665,6 +676,6 @@ def check_host(ip: str, domain: str, sender: str, helo: str, resolver: Resolver,
             cause = f"'{mech}' matched" + (f" in the record of {where}" if where and where != dom else "")
     except _Stop as e:
         result, cause, complete = e.result, e.cause, not e.incomplete
-    return SpfResult(result=result, mechanism=mech, matched_domain=where, record=ev.top_record, explanation=exp,
-                     cause=cause, complete=complete, lookups=ev.lookups, void_lookups=ev.void,
-                     steps=tuple(ev.steps), queries=tuple(ev.queries), **base)  # type: ignore[arg-type]
+    return SpfResult(result=result, domain=dom, ip=ip, sender=sender, helo=helo, limits=limits, mechanism=mech,
+                     matched_domain=where, record=ev.top_record, explanation=exp, cause=cause, complete=complete,
+                     lookups=ev.lookups, void_lookups=ev.void, steps=tuple(ev.steps), queries=tuple(ev.queries))

@@ -21,7 +21,9 @@ CODES = ("ARC_CHAIN_PASS", "ARC_CHAIN_FAIL", "ARC_CHAIN_UNVERIFIED", "ARC_SEALER
 @check("auth.verify.arc", title="ARC chain, re-validated", codes=CODES, needs=("dns",))
 def verify_arc_check(ctx: Context) -> Outcome:
     out = Outcome()
-    if not any(ctx.message.get_all(n) for n in ("ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results")):
+    msg = ctx.message
+    if not (msg.get_all("ARC-Seal") or msg.get_all("ARC-Message-Signature")
+            or msg.get_all("ARC-Authentication-Results")):
         return out
     res = verify_arc(ctx.message.raw, resolver=ctx.resolver, fetcher=KeyFetcher(ctx.resolver),
                      parsed=rfc822.shared(ctx.message))

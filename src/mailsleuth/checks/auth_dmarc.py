@@ -16,6 +16,7 @@ from mailsleuth.auth.dmarc import DmarcBoth, DmarcResult, evaluate_both
 from mailsleuth.auth.memo import addresses
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.auth import AuthResultValue, TraceStep, VerifiedResult
+from mailsleuth.model.fastinit import fast_init
 from mailsleuth.model.findings import Evidence, EvidenceKind, Finding
 
 R = AuthResultValue
@@ -27,6 +28,7 @@ CODES = (
 )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DmarcReport:
     """The artifact: the RFC 9989 result as a VerifiedResult (``results``), the RFC 7489 evaluation in
@@ -56,7 +58,8 @@ def _spf_input(art: Any) -> tuple[tuple[str, str] | None, str]:
     if not chosen.complete:
         return None, f"SPF incomplete ({chosen.cause})"
     dom = str(chosen.details.get("domain") or "")
-    return (chosen.result.value, dom), f"SPF {chosen.result.value} for {dom} ({chosen.details.get('identity')})"
+    result = str(chosen.result)  # the value (a StrEnum), without the slow Enum.value descriptor
+    return (result, dom), f"SPF {result} for {dom} ({chosen.details.get('identity')})"
 
 
 def _dkim_input(art: Any) -> tuple[list[tuple[str, str]] | None, str]:
@@ -71,7 +74,7 @@ def _dkim_input(art: Any) -> tuple[list[tuple[str, str]] | None, str]:
             continue
         d = str(s.details.get("d") or "").strip().lower()
         if d:
-            out.append((d, s.result.value))
+            out.append((d, str(s.result)))
     shown = ", ".join(f"d={d} {r}" for d, r in out[:6]) or "no signatures"
     return out, f"DKIM: {shown}"
 
@@ -103,7 +106,7 @@ def _verified(r: DmarcResult, both: DmarcBoth) -> VerifiedResult:
             "org_domain": r.org_domain, "org_reason": r.org_reason, "policy_tag": r.policy_tag, "policy": r.policy,
             "requested": r.requested, "requested_note": r.requested_note, "nonexistent": r.nonexistent,
             "aligned": [f"{a.method}:{a.domain}" for a in r.aligned_pass],
-            "rfc7489_result": both.rfc7489.result.value, "rfc7489_org_domain": both.rfc7489.org_domain,
+            "rfc7489_result": str(both.rfc7489.result), "rfc7489_org_domain": both.rfc7489.org_domain,
             "differences": list(both.differences), "queries": list(r.queries),
         },
     )
@@ -174,6 +177,6 @@ def _findings(ctx: Context, r: DmarcResult, both: DmarcBoth, from_ref: str, spf_
         out.append(ctx.finding("DMARC_MODES_DIFFER",
                                [Evidence(kind=EvidenceKind.COMPUTED, ref="RFC 9989 vs RFC 7489", value=d)
                                 for d in both.differences],
-                               differences="; ".join(both.differences), result_7489=both.rfc7489.result.value,
+                               differences="; ".join(both.differences), result_7489=str(both.rfc7489.result),
                                **facts))
     return out

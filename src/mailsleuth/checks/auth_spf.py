@@ -21,6 +21,7 @@ from mailsleuth.auth.memo import addresses
 from mailsleuth.auth.spf import SpfResult, check_host, parse_ip
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.auth import AuthResultValue, VerifiedResult
+from mailsleuth.model.fastinit import fast_init
 from mailsleuth.model.findings import Evidence, EvidenceKind, Finding
 
 R = AuthResultValue
@@ -39,6 +40,7 @@ BROAD_IP6_PREFIX = 16
 _BROAD = re.compile(r"^\+?(ip4|ip6):([^/\s]+)/(\d{1,3})$", re.IGNORECASE)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpfReport:
     """The artifact: where the IP came from and one VerifiedResult per identity (mailfrom, helo)."""
@@ -78,7 +80,7 @@ def envelope_sender(ctx: Context, chain: Any) -> tuple[str | None, str]:
 def _verified(r: SpfResult, identity: str) -> VerifiedResult:
     return VerifiedResult(
         method="spf", result=r.result,
-        subject=f"{'smtp.mailfrom' if identity == 'mailfrom' else 'smtp.helo'}={r.sender if identity == 'mailfrom' else r.helo}",
+        subject=f"smtp.mailfrom={r.sender}" if identity == "mailfrom" else f"smtp.helo={r.helo}",
         cause=r.cause, complete=r.complete, trace=r.trace,
         details={
             "identity": identity, "domain": r.domain, "ip": r.ip, "sender": r.sender, "helo": r.helo,
@@ -153,14 +155,15 @@ def verify_spf(ctx: Context) -> Outcome:
     evaluations: list[SpfResult] = []
     results: list[VerifiedResult] = []
     mf: SpfResult | None = None
+    now = int(ctx.clock().timestamp())
     if sender:
         dom = sender.rpartition("@")[2]
-        mf = check_host(ip, dom, sender, helo or "", ctx.resolver, now=int(ctx.clock().timestamp()))
+        mf = check_host(ip, dom, sender, helo or "", ctx.resolver, now=now)
         evaluations.append(mf)
         results.append(_verified(mf, "mailfrom"))
     hl: SpfResult | None = None
     if helo:
-        hl = check_host(ip, helo, "", helo, ctx.resolver, now=int(ctx.clock().timestamp()))
+        hl = check_host(ip, helo, "", helo, ctx.resolver, now=now)
         evaluations.append(hl)
         results.append(_verified(hl, "helo"))
     report = SpfReport(ip=ip, ip_source=ip_source, mailfrom=sender, mailfrom_source=sender_src, helo=helo,
@@ -190,7 +193,7 @@ def _findings(ctx: Context, r: SpfResult, identity: str, ip_source: str, sender_
         "void_limit": r.limits.void_lookups, "explanation": r.explanation or "",
         "matched_in": r.matched_domain or r.domain,
     }
-    ev = [Evidence(kind=EvidenceKind.COMPUTED, ref=f"SPF {identity} at {r.ip}", value=f"{r.result.value}: {r.cause}")]
+    ev = [Evidence(kind=EvidenceKind.COMPUTED, ref=f"SPF {identity} at {r.ip}", value=f"{r.result}: {r.cause}")]
     ev.extend(_dns_ev(r))
     out: list[Finding] = []
     if not r.complete:
