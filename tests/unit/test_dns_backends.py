@@ -144,3 +144,13 @@ def test_answer_summary_is_made_once_and_stays_out_of_the_value():
         assert a == fresh and hash(a) == hash(fresh) and repr(a) == repr(fresh)  # not part of the value
         assert "_summary" not in to_jsonable(a)
     assert Answer(name="x.example", rdtype="A", status=Status.NOERROR, records=many).summary().endswith("(+3 more)")
+
+
+def test_status_kinds():
+    from mailsleuth.dns.base import Status
+
+    assert [s for s in Status if s.is_data] == [Status.NOERROR]
+    assert {s for s in Status if s.is_definite} == {Status.NOERROR, Status.NODATA, Status.NXDOMAIN}
+    assert {s for s in Status if s.is_temporary} == {Status.SERVFAIL, Status.TIMEOUT, Status.REFUSED}
+    assert not any(s.is_definite or s.is_temporary for s in (Status.UNKNOWN, Status.OFFLINE))
+    assert len(Status) == 8 and Status("NXDOMAIN").is_definite  # the kinds are not members

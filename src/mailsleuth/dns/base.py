@@ -27,18 +27,18 @@ class Status(StrEnum):
     UNKNOWN = "UNKNOWN"
     OFFLINE = "OFFLINE"
 
-    @property
-    def is_data(self) -> bool:
-        return self is Status.NOERROR
+    # Plain attributes, set below for each member (an enum property is a Python call every time,
+    # and the checks ask these in every DNS step).
+    is_data: bool
+    is_definite: bool  # the answer says something about the name (data, no data, no such name)
+    is_temporary: bool
 
-    @property
-    def is_definite(self) -> bool:
-        """True when the answer says something about the name (data, no data, no such name)."""
-        return self in (Status.NOERROR, Status.NODATA, Status.NXDOMAIN)
 
-    @property
-    def is_temporary(self) -> bool:
-        return self in (Status.SERVFAIL, Status.TIMEOUT, Status.REFUSED)
+for _status in Status:
+    _status.is_data = _status is Status.NOERROR
+    _status.is_definite = _status in (Status.NOERROR, Status.NODATA, Status.NXDOMAIN)
+    _status.is_temporary = _status in (Status.SERVFAIL, Status.TIMEOUT, Status.REFUSED)
+del _status
 
 
 def normalize_name(name: str) -> str:
