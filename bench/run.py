@@ -11,9 +11,12 @@ Modes, each run in its own process (so peak RSS is its own), on one core:
   prepared for a long run as `mailsleuth eval` and the web app prepare theirs
   (mailsleuth.api.prepare_for_many: data loaded, then the garbage collector told to look away from
   it); --no-prepare measures without that.
+- batch:    the same analysis through api.analyze_many, as `mailsleuth eval` runs a corpus (16
+  messages at a time taken through the checks check by check; the same reports): throughput only.
 - verify:   every message re-signed with a fresh DKIM key of ours, with SPF/DMARC/key records in an
   in-memory snapshot, analysed with DNS from it; minus `analyze` = the cost of re-verification.
-  A shared cache across the batch; queries sent vs de-duplicated are reported.
+  A shared cache across the batch; queries sent vs de-duplicated are reported. verify-batch: the
+  same through api.analyze_many.
 """
 
 from __future__ import annotations
