@@ -2,6 +2,7 @@
 
     python bench/run.py --corpus ../shared/corpus            # all modes
     python bench/run.py --corpus ../shared/corpus --mode analyze
+    python bench/run.py --corpus ../shared/corpus --mode batch     # as `mailsleuth eval` runs
 
 Modes, each run in its own process (so peak RSS is its own), on one core:
 - baseline: Python's own full parse of every file (email.message_from_bytes with policy.default,
@@ -10,9 +11,12 @@ Modes, each run in its own process (so peak RSS is its own), on one core:
   prepared for a long run as `mailsleuth eval` and the web app prepare theirs
   (mailsleuth.api.prepare_for_many: data loaded, then the garbage collector told to look away from
   it); --no-prepare measures without that.
+- batch:    the same analysis through api.analyze_many, as `mailsleuth eval` runs a corpus (16
+  messages at a time taken through the checks check by check; the same reports): throughput only.
 - verify:   every message re-signed with a fresh DKIM key of ours, with SPF/DMARC/key records in an
   in-memory snapshot, analysed with DNS from it; minus `analyze` = the cost of re-verification.
-  A shared cache across the batch; queries sent vs de-duplicated are reported.
+  A shared cache across the batch; queries sent vs de-duplicated are reported. verify-batch: the
+  same through api.analyze_many.
 """
 
 from __future__ import annotations
@@ -60,10 +64,14 @@ def run_mode(mode: str, corpus: Path, repeat: int, prepared: bool = True) -> dic
     files = _files(corpus)
     blobs = [p.read_bytes() for p in files]
     extra: dict[str, object] = {}
+    # "batch" and "verify-batch": the corpus through api.analyze_many (as `mailsleuth eval` runs it:
+    # messages taken through the checks check by check); no latency per message then.
+    batch = mode in ("batch", "verify-batch")
+    work_all = None
     if mode == "baseline":
         work = bare_parse
-    elif mode == "analyze":
-        from mailsleuth.api import analyze, prepare_for_many
+    elif mode in ("analyze", "batch"):
+        from mailsleuth.api import analyze, analyze_many, prepare_for_many
         from mailsleuth.config import Config
         from mailsleuth.dns.off import OfflineResolver
 
@@ -73,12 +81,17 @@ def run_mode(mode: str, corpus: Path, repeat: int, prepared: bool = True) -> dic
 
         def work(raw: bytes) -> None:
             analyze(raw, config=cfg, resolver=OfflineResolver())
-    elif mode == "verify":
+
+        if batch:
+            def work_all(raws: list[bytes]) -> None:
+                for _report in analyze_many(raws, config=cfg, resolver=OfflineResolver):
+                    pass
+    elif mode in ("verify", "verify-batch"):
         # The verification checks' own CPU time (the engine's timings are wall-clock, as a report
         # needs them: they include DNS waits, and on a loaded machine, other processes' turns).
         import dataclasses
 
-        from mailsleuth.api import analyze, prepare_for_many
+        from mailsleuth.api import analyze, analyze_many, prepare_for_many
         from mailsleuth.config import Config
         from mailsleuth.dns.cache import CachingResolver
         from mailsleuth.engine import load_checks
@@ -101,15 +114,13 @@ def run_mode(mode: str, corpus: Path, repeat: int, prepared: bool = True) -> dic
             prepare_for_many(cfg)
         stats = {"sent": 0, "dedup": 0, "distinct": [], "verify_ms": [], "verify_cpu_ms": [], "labels": {}}
 
-        def work(raw: bytes) -> None:
-            r = shared.fork()
-            before = cpu["s"]
-            report = analyze(raw, config=cfg, resolver=r)
-            stats["verify_cpu_ms"].append((cpu["s"] - before) * 1000)
-            stats["sent"] += r.sent
-            stats["dedup"] += r.deduplicated
-            stats["distinct"].append(len(r.log))
-            timings = report.sections["_engine"]["timings_ms"]
+        def record(report: Any, cpu_ms: float) -> None:
+            stats["verify_cpu_ms"].append(cpu_ms)
+            engine = report.sections["_engine"]
+            stats["sent"] += engine["dns_queries_sent"]
+            stats["dedup"] += engine["dns_queries_deduplicated"]
+            stats["distinct"].append(len(report.dns))
+            timings = engine["timings_ms"]
             stats["verify_ms"].append(sum(v for k, v in timings.items() if k.startswith("auth.verify")))
             for k in ("auth.verify.dkim", "auth.verify.spf", "auth.verify.dmarc"):
                 art = report.sections.get(k)
@@ -117,34 +128,56 @@ def run_mode(mode: str, corpus: Path, repeat: int, prepared: bool = True) -> dic
                 if res:
                     stats["labels"][f"{k}={res}"] = stats["labels"].get(f"{k}={res}", 0) + 1
 
+        def work(raw: bytes) -> None:
+            before = cpu["s"]
+            report = analyze(raw, config=cfg, resolver=shared.fork())
+            record(report, (cpu["s"] - before) * 1000)
+
+        if batch:
+            def work_all(raws: list[bytes]) -> None:
+                before = cpu["s"]
+                reports = list(analyze_many(raws, config=cfg, resolver=shared.fork))
+                each = (cpu["s"] - before) * 1000 / max(1, len(reports))  # per message: the batch's mean
+                for report in reports:
+                    record(report, each)
+
         extra["stats"] = stats
     else:
         raise SystemExit(f"unknown mode {mode}")
     # Warm up (imports, data files) outside the measurement.
     for raw in blobs[:5]:
         work(raw)
+    if "stats" in extra:  # the warm-up's verification figures are not the corpus'
+        for key in ("verify_ms", "verify_cpu_ms", "distinct"):
+            extra["stats"][key].clear()  # type: ignore[index]
+        extra["stats"].update(sent=0, dedup=0, labels={})  # type: ignore[attr-defined]
     lat: list[float] = []
     rounds: list[float] = []  # CPU seconds of each pass over the corpus
     t0 = time.perf_counter()
     for _ in range(repeat):
         c0 = time.process_time()
-        for raw in blobs:
+        if work_all is not None:
             s = time.perf_counter()
-            work(raw)
-            lat.append((time.perf_counter() - s) * 1000)
+            work_all(blobs)
+            lat.extend([(time.perf_counter() - s) * 1000 / len(blobs)] * len(blobs))  # the mean only
+        else:
+            for raw in blobs:
+                s = time.perf_counter()
+                work(raw)
+                lat.append((time.perf_counter() - s) * 1000)
         rounds.append(time.process_time() - c0)
     total = time.perf_counter() - t0
     out: dict[str, object] = {
         "mode": mode, "messages": len(lat), "seconds": round(total, 3),
-        "msg_per_s": round(len(lat) / total, 1), "p50_ms": round(_pct(lat, 50), 3),
-        "p99_ms": round(_pct(lat, 99), 3), "mean_ms": round(statistics.fmean(lat), 3),
+        "msg_per_s": round(len(lat) / total, 1), "p50_ms": None if batch else round(_pct(lat, 50), 3),
+        "p99_ms": None if batch else round(_pct(lat, 99), 3), "mean_ms": round(statistics.fmean(lat), 3),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         # CPU time of the least disturbed pass (as timeit takes the minimum): on a shared machine
         # the other passes measure the neighbours as much as the code.
         "best_pass_cpu_msg_per_s": round(len(blobs) / min(rounds), 1),
         "pass_cpu_msg_per_s": [round(len(blobs) / r, 1) for r in rounds],
     }
-    if mode == "verify":
+    if mode in ("verify", "verify-batch"):
         st = extra["stats"]
         out["dns_queries_sent"] = st["sent"]  # type: ignore[index]
         out["dns_answers_from_cache"] = st["dedup"]  # type: ignore[index]
@@ -248,7 +281,7 @@ def _subprocess(mode: str, corpus: Path, repeat: int, prepared: bool) -> dict[st
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
-    ap.add_argument("--mode", choices=("baseline", "analyze", "verify", "all"), default="all")
+    ap.add_argument("--mode", choices=("baseline", "analyze", "batch", "verify", "verify-batch", "all"), default="all")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--pairs", type=int, default=3,
                     help="baseline/analyze processes run alternately this many times (the ratio is "
@@ -263,14 +296,17 @@ def main() -> None:
     if args.mode != "all":
         print(json.dumps(run_mode(args.mode, corpus, args.repeat, prepared=not args.no_prepare)))
         return
-    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "analyze": [], "verify": []}
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "analyze": [], "batch": [], "verify": [],
+                                             "verify-batch": []}
     for _ in range(max(1, args.pairs)):
-        for mode in ("baseline", "analyze"):
+        for mode in ("baseline", "analyze", "batch"):
             runs[mode].append(_subprocess(mode, corpus, args.repeat, not args.no_prepare))
-    runs["verify"].append(_subprocess("verify", corpus, args.repeat, not args.no_prepare))
+    for mode in ("verify", "verify-batch"):
+        runs[mode].append(_subprocess(mode, corpus, args.repeat, not args.no_prepare))
     results = {mode: max(rs, key=lambda r: r["msg_per_s"]) for mode, rs in runs.items()}
-    best = {m: max(r["best_pass_cpu_msg_per_s"] for r in runs[m]) for m in ("baseline", "analyze")}
+    best = {m: max(r["best_pass_cpu_msg_per_s"] for r in runs[m]) for m in ("baseline", "analyze", "batch")}
     pair_ratios = [a["msg_per_s"] / b["msg_per_s"] for b, a in zip(runs["baseline"], runs["analyze"], strict=True)]
+    batch_ratios = [a["msg_per_s"] / b["msg_per_s"] for b, a in zip(runs["baseline"], runs["batch"], strict=True)]
     summary = {
         **results,
         "pairs": len(pair_ratios),
@@ -280,25 +316,37 @@ def main() -> None:
         # Each pair's wall-clock ratio, and their median: what a loaded machine shows.
         "analyze_vs_bare_parse_pairs_wall": [round(r, 3) for r in pair_ratios],
         "analyze_vs_bare_parse_median_wall": round(statistics.median(pair_ratios), 3),
+        # The same for api.analyze_many (as `mailsleuth eval` analyses a corpus).
+        "batch_vs_bare_parse": round(best["batch"] / best["baseline"], 3),
+        "batch_vs_bare_parse_pairs_wall": [round(r, 3) for r in batch_ratios],
+        "batch_vs_bare_parse_median_wall": round(statistics.median(batch_ratios), 3),
         "verify_overhead_ms_per_msg": round(results["verify"]["mean_ms"] - results["analyze"]["mean_ms"], 3),
     }
     if args.json:
         print(json.dumps(summary, indent=2))
         return
-    for mode in ("baseline", "analyze", "verify"):
+    for mode in ("baseline", "analyze", "batch", "verify", "verify-batch"):
         r = results[mode]
-        print(f"{mode:<9} {r['msg_per_s']:>8} msg/s  p50 {r['p50_ms']:>7} ms  p99 {r['p99_ms']:>7} ms  "
-              f"peak RSS {r['peak_rss_mib']} MiB  ({r['messages']} analyses)")
+        lat = (f"p50 {r['p50_ms']:>7} ms  p99 {r['p99_ms']:>7} ms" if r["p50_ms"] is not None
+               else f"mean {r['mean_ms']:>6} ms (batch: no latency per message)")
+        print(f"{mode:<12} {r['msg_per_s']:>8} msg/s  {lat}  peak RSS {r['peak_rss_mib']} MiB  ({r['messages']} analyses)")
     v = results["verify"]
+    vb = results["verify-batch"]
     print(f"analysis throughput = {summary['analyze_vs_bare_parse']:.1%} of Python's bare parse (best pass "
           f"against best pass, CPU time: {best['analyze']} vs {best['baseline']} msg/s over {len(pair_ratios)} "
           f"alternating pairs); per pair, wall clock: {summary['analyze_vs_bare_parse_pairs_wall']}, "
           f"median {summary['analyze_vs_bare_parse_median_wall']:.1%}")
+    print(f"as `mailsleuth eval` runs it (api.analyze_many, check by check over 16 messages): "
+          f"{summary['batch_vs_bare_parse']:.1%} (best pass against best pass, CPU: {best['batch']} msg/s); "
+          f"per pair, wall clock: {summary['batch_vs_bare_parse_pairs_wall']}, "
+          f"median {summary['batch_vs_bare_parse_median_wall']:.1%}")
     print(f"re-verification (DKIM, SPF, DMARC, ARC checks) costs {v['verify_checks_ms_mean']} ms per message on "
           f"average (p99 {v['verify_checks_ms_p99']} ms; {v['verify_checks_ms_mean_of_best']} ms averaging each "
           f"message's least disturbed pass; CPU time {v['verify_checks_cpu_ms_mean']} ms, per pass "
           f"{v['verify_checks_cpu_ms_pass_means']}); whole analysis with DNS adds "
           f"{summary['verify_overhead_ms_per_msg']} ms over offline (enrichment included)")
+    print(f"the same checks through api.analyze_many: CPU time {vb['verify_checks_cpu_ms_mean']} ms per message, "
+          f"per pass {vb['verify_checks_cpu_ms_pass_means']}")
     print(f"DNS: {v['dns_queries_sent']} queries sent for the batch of {v['messages']}, {v['dns_answers_from_cache']} "
           f"answered from the cache; {v['distinct_queries_per_message_mean']} distinct queries per message")
     print(f"verification results: {v['results']}")
