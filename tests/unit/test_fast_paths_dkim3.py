@@ -193,3 +193,31 @@ def test_crlf_test_stays_linear_on_long_bodies() -> None:
         t0 = time.process_time()
         rfc822.crlf_lines(text)
         assert time.process_time() - t0 < 2.0
+
+
+# -- b= blanking and unfolding ---------------------------------------------------------------------------
+
+_BTAG_PIECES = [b"b", b"b=", b"bh=", b"B", b"=", b";", b" ", b"\t", b"\r", b"\n", b"\r\n", b"\r\n ", b"AbC+/", b"0",
+                b"x=", b"-", b"\xff"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_BTAG_PIECES), max_size=24))
+def test_btag_pattern_matches_dkimpy(pieces: list[bytes]) -> None:
+    value = b"".join(pieces)
+    assert ours._FAST_RE_BTAG.sub(b"\\1", value) == ours._DKIMPY_RE_BTAG.sub(b"\\1", value)
+
+
+def test_btag_pattern_matches_dkimpy_on_real_signatures() -> None:
+    raw = sign(headers=("from", "to", "subject"))
+    value = rfc822.Rfc822(raw).fields()[0][1]
+    for v in (value, value.replace(b"; b=", b";\r\n\tb = "), value.replace(b"; b=", b"; x=a b=c; b=")):
+        assert ours._FAST_RE_BTAG.sub(b"\\1", v) == ours._DKIMPY_RE_BTAG.sub(b"\\1", v)
+        assert ours._FAST_RE_BTAG.sub(b"\\1", v) != v
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b" ", b"\r", b"\n", b"\r\n", b"\n\r", b"\r\r\n\n"]), max_size=20))
+def test_unfolding_matches_dkimpy(pieces: list[bytes]) -> None:
+    value = b"".join(pieces)
+    assert ours.fast_unfold_header_value(value) == ours._DKIMPY_UNFOLD_HEADER_VALUE(value) == re.sub(b"\r?\n", b"", value)
