@@ -221,3 +221,26 @@ def test_btag_pattern_matches_dkimpy_on_real_signatures() -> None:
 def test_unfolding_matches_dkimpy(pieces: list[bytes]) -> None:
     value = b"".join(pieces)
     assert ours.fast_unfold_header_value(value) == ours._DKIMPY_UNFOLD_HEADER_VALUE(value) == re.sub(b"\r?\n", b"", value)
+
+
+# -- remembered canonicalisation policies -----------------------------------------------------------------
+
+def _policy_reading(c: bytes) -> object:
+    def read(f):  # type: ignore[no-untyped-def]
+        p = f(c)
+        return (p.header_algorithm, p.body_algorithm)
+    return read
+
+
+@pytest.mark.parametrize("c", [b"simple/simple", b"relaxed/relaxed", b"relaxed/simple", b"relaxed", b"simple",
+                               b"relaxed/", b"a/b/c", b"", b"Relaxed/relaxed", b"relaxed/relaxed" * 4, b"x" * 100])
+def test_canonicalization_policy_reads_as_dkimpy(c: bytes) -> None:
+    reading = _policy_reading(c)
+    for _ in range(2):  # a second time from memory
+        assert _outcome(reading, ours.canonicalization_policy) == _outcome(reading, CanonicalizationPolicy.from_c_value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.sampled_from([b"v", b"a", b"b", b"bh", b"d", b"h", b"s", b"i", b"x"]), st.just(b"1")))
+def test_mandatory_tag_test_is_the_former_loop(tags: dict[bytes, bytes]) -> None:
+    assert (tags.keys() >= ours._MANDATORY_TAGS) == all(t in tags for t in (b"v", b"a", b"b", b"bh", b"d", b"h", b"s"))

@@ -179,16 +179,15 @@ canonicalization.unfold_header_value = fast_unfold_header_value
 _B64_VALUE = re.compile(rb"[\s0-9A-Za-z+/]+[\s=]*$")
 _DOMAIN_SPECIALS = re.compile(rb"[\(\)<>\[\]:;@\\,]")
 _L_VALUE = re.compile(rb"\d{,76}$")
-_MANDATORY_TAGS = (b"v", b"a", b"b", b"bh", b"d", b"h", b"s")
+_MANDATORY_TAGS = frozenset((b"v", b"a", b"b", b"bh", b"d", b"h", b"s"))
 _CV_VALUES = (dkim.CV_Pass, dkim.CV_Fail, dkim.CV_None)
 
 
 def dkimpy_accepts_fields(sig: dict[bytes, bytes]) -> bool:
     """True when ``dkim.validate_signature_fields`` would accept ``sig`` without its t= and x= (a
     DKIM signature). False may also mean "ask dkimpy": a doubtful case is never answered True."""
-    for tag in _MANDATORY_TAGS:
-        if tag not in sig:
-            return False
+    if not sig.keys() >= _MANDATORY_TAGS:
+        return False
     if sig[b"a"] not in dkim.HASH_ALGORITHMS:
         return False
     b = sig[b"b"]
@@ -347,6 +346,17 @@ class DkimVerification:
 
 def _s(b: bytes | None) -> str:
     return b.decode("utf-8", errors="replace") if b is not None else ""
+
+
+@lru_cache(maxsize=64)
+def _policy(c: bytes) -> CanonicalizationPolicy:
+    return CanonicalizationPolicy.from_c_value(c)
+
+
+def canonicalization_policy(c: bytes) -> CanonicalizationPolicy:
+    """``CanonicalizationPolicy.from_c_value(c)`` (raises as it does), remembered for short values: a
+    handful recur (dkimpy never changes a policy)."""
+    return _policy(c) if len(c) <= 40 else CanonicalizationPolicy.from_c_value(c)
 
 
 def _int_tag(tags: dict[bytes, bytes], tag: bytes) -> int | None:
@@ -586,21 +596,25 @@ class DkimVerifier:
                               cause=cause, complete=complete, trace=tuple(w.trace), details=w.details)
 
     def _verify(self, idx: int, w: _Work) -> VerifiedResult:
-        d = w.details
         _name, value = self.sigheaders[idx]
-        d.update(index=idx, header_ref=f"DKIM-Signature[{idx}]", header_ok=None, body_ok=None, d="", s="", i="",
-                 algorithm="", key_type="", key_bits=None, canonicalization="", signed_headers=[],
-                 from_signed=False, from_oversigned=False, l=None, t=None, x=None, expired_at_delivery=None,
-                 expired_now=None, testing=False, key_status="", subject=f"signature {idx + 1}")
+        d = w.details = {
+            "index": idx, "header_ref": f"DKIM-Signature[{idx}]", "header_ok": None, "body_ok": None, "d": "", "s": "",
+            "i": "", "algorithm": "", "key_type": "", "key_bits": None, "canonicalization": "", "signed_headers": [],
+            "from_signed": False, "from_oversigned": False, "l": None, "t": None, "x": None,
+            "expired_at_delivery": None, "expired_now": None, "testing": False, "key_status": "",
+            "subject": f"signature {idx + 1}"}
         try:
             tags = parse_tag_value(value)
         except InvalidTagValueList as exc:
             w.step("read the signature", "malformed", str(exc))
             return self._result(w, AuthResultValue.PERMERROR, "the DKIM-Signature is not a valid tag list")
-        sd, ss = _s(tags.get(b"d")).strip().lower(), _s(tags.get(b"s")).strip()
-        d.update(d=sd, s=ss, i=_s(tags.get(b"i")).strip() or f"@{sd}", algorithm=_s(tags.get(b"a")).strip().lower(),
-                 canonicalization=_s(tags.get(b"c", b"simple/simple")).strip().lower(),
-                 subject=f"d={sd} s={ss}", bh=_text_without_wsp(_s(tags.get(b"bh"))))
+        get = tags.get
+        c_value = get(b"c", b"simple/simple")
+        sd, ss = get(b"d", b"").decode("utf-8", "replace").strip().lower(), get(b"s", b"").decode("utf-8", "replace").strip()
+        d.update(d=sd, s=ss, i=get(b"i", b"").decode("utf-8", "replace").strip() or f"@{sd}",
+                 algorithm=get(b"a", b"").decode("utf-8", "replace").strip().lower(),
+                 canonicalization=c_value.decode("utf-8", "replace").strip().lower(),
+                 subject=f"d={sd} s={ss}", bh=_text_without_wsp(get(b"bh", b"").decode("utf-8", "replace")))
         signed = signed_list(tags.get(b"h"))
         hnames = signed.names
         d["signed_headers"] = list(hnames)
@@ -620,7 +634,7 @@ class DkimVerifier:
             length = _int_tag(tags, b"l")
             if x_sig is not None and t_sig is not None and x_sig < t_sig:
                 raise dkim.ValidationError(f"x= ({x_sig}) is earlier than t= ({t_sig})")
-            policy = CanonicalizationPolicy.from_c_value(tags.get(b"c", b"simple/simple"))
+            policy = canonicalization_policy(c_value)
         except (dkim.DKIMException, ValueError, InvalidCanonicalizationPolicyError) as exc:
             w.step("check the signature's tags", "invalid", str(exc)[:200])
             return self._result(w, AuthResultValue.PERMERROR, f"the signature is malformed: {str(exc)[:160]}")
@@ -643,12 +657,12 @@ class DkimVerifier:
         ans = self.fetcher.lookup(key_name)
         record = self.fetcher.record_in(ans)
         key = parse_key_record(ans.name, ans.status, record, ambiguous=ans.name in self.fetcher.ambiguous)
-        d.update(key_status=ans.status.value, key_name=ans.name, key_record=key.record, key_type=key.key_type,
+        d.update(key_status=key.status, key_name=ans.name, key_record=key.record, key_type=key.key_type,
                  key_bits=key.bits, testing=key.testing, key_strict=key.strict, key_hashes=list(key.hashes),
                  key_service=key.service)
         dns_line = (ans.summary()[:400],)
         if ans.status is not Status.NOERROR or record is None:
-            w.step("fetch the public key", ans.status.value, f"TXT {ans.name}", dns_line)
+            w.step("fetch the public key", key.status, f"TXT {ans.name}", dns_line)
             return self._no_key(w, ans.status)
         if key.error:
             w.step("read the public key", "unusable", key.error, dns_line)
