@@ -79,8 +79,12 @@ dkim.RSASSA_PKCS1_v1_5_verify = _fast_rsa_verify
 # so the repeat "any run of \s, then a base64 character" reaches exactly as far as "the longest run
 # of \s and base64 characters that ends in a base64 character": the same matches, found with
 # single-character repeats. Equivalence is property-tested against dkimpy's own pattern.
+# The ``;`` or white space before the ``b`` is tested behind it rather than matched, so that the
+# search looks for the letter ``b`` alone (far fewer places to try). A match never ends in ``;`` or
+# white space except at the very end, so no later match could need that character: the same places
+# match, and as the substitution keeps that character either way, the same text results.
 _DKIMPY_RE_BTAG = dkim.RE_BTAG
-_FAST_RE_BTAG = re.compile(rb"([;\s]b\s*=)(?:[\sa-zA-Z0-9+/=]*[a-zA-Z0-9+/=])?(?:\r?\n\Z)?")
+_FAST_RE_BTAG = re.compile(rb"(b(?<=[;\s]b)\s*=)(?:[\sa-zA-Z0-9+/=]*[a-zA-Z0-9+/=])?(?:\r?\n\Z)?")
 dkim.RE_BTAG = _FAST_RE_BTAG
 
 
@@ -142,11 +146,11 @@ def cached_evaluate_pk(name: Any, record: Any) -> Any:
 dkim.evaluate_pk = cached_evaluate_pk
 
 # dkimpy's header canonicalisation helpers compile their pattern through ``re``'s cache on every
-# call; the same patterns compiled once, and skipped when there is nothing they could change.
+# call; the same patterns compiled once (the unfolding done with two replacements), and skipped when
+# there is nothing they could change.
 _DKIMPY_COMPRESS_WHITESPACE = canonicalization.compress_whitespace
 _DKIMPY_UNFOLD_HEADER_VALUE = canonicalization.unfold_header_value
 _WSP_RUN = re.compile(b"[\t ]+")
-_LINE_END = re.compile(b"\r?\n")
 
 
 def fast_compress_whitespace(content: bytes) -> bytes:
@@ -156,9 +160,13 @@ def fast_compress_whitespace(content: bytes) -> bytes:
 
 
 def fast_unfold_header_value(content: bytes) -> bytes:
+    """``re.sub(b"\\r?\\n", b"", content)``: every CRLF removed, then every LF left. A CR that
+    comes to stand before an LF once the CRLFs are gone stays, as with the regex (it takes the CR of
+    a CRLF only): the second pass removes LFs alone."""
     if b"\n" not in content:
         return content
-    return _LINE_END.sub(b"", content)
+    content = content.replace(b"\r\n", b"")
+    return content.replace(b"\n", b"") if b"\n" in content else content
 
 
 canonicalization.compress_whitespace = fast_compress_whitespace
@@ -171,16 +179,15 @@ canonicalization.unfold_header_value = fast_unfold_header_value
 _B64_VALUE = re.compile(rb"[\s0-9A-Za-z+/]+[\s=]*$")
 _DOMAIN_SPECIALS = re.compile(rb"[\(\)<>\[\]:;@\\,]")
 _L_VALUE = re.compile(rb"\d{,76}$")
-_MANDATORY_TAGS = (b"v", b"a", b"b", b"bh", b"d", b"h", b"s")
+_MANDATORY_TAGS = frozenset((b"v", b"a", b"b", b"bh", b"d", b"h", b"s"))
 _CV_VALUES = (dkim.CV_Pass, dkim.CV_Fail, dkim.CV_None)
 
 
 def dkimpy_accepts_fields(sig: dict[bytes, bytes]) -> bool:
     """True when ``dkim.validate_signature_fields`` would accept ``sig`` without its t= and x= (a
     DKIM signature). False may also mean "ask dkimpy": a doubtful case is never answered True."""
-    for tag in _MANDATORY_TAGS:
-        if tag not in sig:
-            return False
+    if not sig.keys() >= _MANDATORY_TAGS:
+        return False
     if sig[b"a"] not in dkim.HASH_ALGORITHMS:
         return False
     b = sig[b"b"]
@@ -268,7 +275,10 @@ class KeyFetcher:
 
     def record(self, name: str) -> str | None:
         """The key record at ``name``: the one TXT record that looks like a DKIM key (else the first)."""
-        ans = self.lookup(name)
+        return self.record_in(self.lookup(name))
+
+    def record_in(self, ans: Answer) -> str | None:
+        """:meth:`record` of the name whose :meth:`lookup` gave ``ans``."""
         if ans.status is not Status.NOERROR or not ans.records:
             return None
         keyish = _key_records(ans.records)
@@ -336,6 +346,17 @@ class DkimVerification:
 
 def _s(b: bytes | None) -> str:
     return b.decode("utf-8", errors="replace") if b is not None else ""
+
+
+@lru_cache(maxsize=64)
+def _policy(c: bytes) -> CanonicalizationPolicy:
+    return CanonicalizationPolicy.from_c_value(c)
+
+
+def canonicalization_policy(c: bytes) -> CanonicalizationPolicy:
+    """``CanonicalizationPolicy.from_c_value(c)`` (raises as it does), remembered for short values: a
+    handful recur (dkimpy never changes a policy)."""
+    return _policy(c) if len(c) <= 40 else CanonicalizationPolicy.from_c_value(c)
 
 
 def _int_tag(tags: dict[bytes, bytes], tag: bytes) -> int | None:
@@ -450,6 +471,69 @@ def name_index(names: list[str]) -> dict[str, list[int]]:
     return where
 
 
+def indexes_of(names: list[str], name: str) -> list[int]:
+    """The indexes of ``name`` in ``names``, ascending (list methods, one call per occurrence)."""
+    out: list[int] = []
+    i = -1
+    for _ in range(names.count(name)):
+        i = names.index(name, i + 1)
+        out.append(i)
+    return out
+
+
+def last_positions(names: list[str]) -> dict[str, int]:
+    """{name: its highest index in ``names``}, built by dict() itself (a later name overwrites)."""
+    return dict(zip(names, range(len(names)), strict=True))
+
+
+def _last_before(names: list[str], name: str, end: int) -> int | None:
+    """The highest index below ``end`` of ``name`` in ``names``, or None."""
+    if end <= 0:
+        return None
+    above = names[end - 1::-1]  # names[end - 1], ..., names[0]
+    return end - 1 - above.index(name) if name in above else None
+
+
+def signed_refs(hnames: tuple[str, ...] | list[str], names: list[str], last: dict[str, int]) -> list[tuple[str, int | None]]:
+    """``signed_indexes(hnames, name_index(names), len(names))`` from ``last``, the
+    :func:`last_positions` of ``names``: an entry's first pick is the bottom-most
+    field of its name, each further pick of the same name the nearest one above the previous."""
+    picked: dict[str, int] = {}
+    out: list[tuple[str, int | None]] = []
+    for n in hnames:
+        below = picked.get(n)
+        k = last.get(n) if below is None else _last_before(names, n, below)
+        picked[n] = k or 0
+        out.append((n, k))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SignedList:
+    """A signature's h= list, read once per distinct text (lists recur across a batch)."""
+
+    names: tuple[str, ...]  # lower-case, stripped, empty entries dropped
+    text: str  # the names joined by ":"
+    from_count: int  # how often "from" is listed
+    ascii: bool  # every name is ASCII (then its bytes for dkimpy are its text, encoded)
+
+
+def _read_signed_list(h: bytes | None) -> SignedList:
+    names = tuple(x.strip().lower() for x in _s(h).split(":") if x.strip())
+    text = ":".join(names)
+    return SignedList(names=names, text=text, from_count=names.count("from"), ascii=text.isascii())
+
+
+_read_signed_list_cached = lru_cache(maxsize=1024)(_read_signed_list)
+
+
+def signed_list(h: bytes | None) -> SignedList:
+    """The reading of an h= value (remembered for values of a usual size)."""
+    if h is not None and len(h) > _MAX_REMEMBERED_RECORD:
+        return _read_signed_list(h)
+    return _read_signed_list_cached(h)
+
+
 @dataclass(slots=True)
 class _Work:
     """Mutable state while one signature is verified."""
@@ -484,10 +568,10 @@ class DkimVerifier:
         except Exception as exc:  # dkimpy's header parser rejects some malformed messages
             self.error = f"the header block cannot be read for DKIM ({type(exc).__name__}: {str(exc)[:120]})"
         names = self.source.names() if not self.error else []
-        self.sigheaders: list[tuple[bytes, bytes]] = [f for n, f in zip(names, self.fields, strict=True)
-                                                      if n == "dkim-signature"]
+        self.sigheaders: list[tuple[bytes, bytes]] = [self.fields[i] for i in indexes_of(names, "dkim-signature")]
         self._names = names
-        self._header_index = name_index(names)  # a header's position is its index
+        self._last = last_positions(names)  # a header's position is its index
+        self._from_count = names.count("from")
 
     def _canonical_body(self, policy: Any) -> bytes:
         return self.source.canonical_body(policy)
@@ -512,28 +596,35 @@ class DkimVerifier:
                               cause=cause, complete=complete, trace=tuple(w.trace), details=w.details)
 
     def _verify(self, idx: int, w: _Work) -> VerifiedResult:
-        d = w.details
         _name, value = self.sigheaders[idx]
-        d.update(index=idx, header_ref=f"DKIM-Signature[{idx}]", header_ok=None, body_ok=None, d="", s="", i="",
-                 algorithm="", key_type="", key_bits=None, canonicalization="", signed_headers=[],
-                 from_signed=False, from_oversigned=False, l=None, t=None, x=None, expired_at_delivery=None,
-                 expired_now=None, testing=False, key_status="", subject=f"signature {idx + 1}")
+        d = w.details = {
+            "index": idx, "header_ref": f"DKIM-Signature[{idx}]", "header_ok": None, "body_ok": None, "d": "", "s": "",
+            "i": "", "algorithm": "", "key_type": "", "key_bits": None, "canonicalization": "", "signed_headers": [],
+            "from_signed": False, "from_oversigned": False, "l": None, "t": None, "x": None,
+            "expired_at_delivery": None, "expired_now": None, "testing": False, "key_status": "",
+            "subject": f"signature {idx + 1}"}
         try:
             tags = parse_tag_value(value)
         except InvalidTagValueList as exc:
             w.step("read the signature", "malformed", str(exc))
             return self._result(w, AuthResultValue.PERMERROR, "the DKIM-Signature is not a valid tag list")
-        sd, ss = _s(tags.get(b"d")).strip().lower(), _s(tags.get(b"s")).strip()
-        d.update(d=sd, s=ss, i=_s(tags.get(b"i")).strip() or f"@{sd}", algorithm=_s(tags.get(b"a")).strip().lower(),
-                 canonicalization=_s(tags.get(b"c", b"simple/simple")).strip().lower(),
-                 subject=f"d={sd} s={ss}", bh=_text_without_wsp(_s(tags.get(b"bh"))))
-        hnames = [x.strip().lower() for x in _s(tags.get(b"h")).split(":") if x.strip()]
-        d["signed_headers"] = hnames
-        from_count = len(self._header_index.get("from", ()))
-        d["from_signed"] = "from" in hnames
-        d["from_oversigned"] = hnames.count("from") > from_count
+        get = tags.get
+        c_value = get(b"c", b"simple/simple")
+        sd, ss = get(b"d", b"").decode("utf-8", "replace").strip().lower(), get(b"s", b"").decode("utf-8", "replace").strip()
+        d.update(d=sd, s=ss, i=get(b"i", b"").decode("utf-8", "replace").strip() or f"@{sd}",
+                 algorithm=get(b"a", b"").decode("utf-8", "replace").strip().lower(),
+                 canonicalization=c_value.decode("utf-8", "replace").strip().lower(),
+                 subject=f"d={sd} s={ss}", bh=_text_without_wsp(get(b"bh", b"").decode("utf-8", "replace")))
+        signed = signed_list(tags.get(b"h"))
+        hnames = signed.names
+        d["signed_headers"] = list(hnames)
+        from_count = self._from_count
+        d["from_signed"] = signed.from_count > 0
+        d["from_oversigned"] = signed.from_count > from_count
         d["from_headers"] = from_count
-        refs = signed_indexes(hnames, self._header_index, len(self._names))
+        # The fields the h= list covers, and (dkimpy hashes the From field once more) one more From.
+        hashed = signed_refs((*hnames, "from"), self._names, self._last)
+        refs = hashed[:-1]
         d["signed_present"] = [f"{n}@{pos}" for n, pos in refs if pos is not None]
         d["signed_absent"] = sorted({n for n, pos in refs if pos is None})
         # Field checks: dkimpy's, without its wall-clock t=/x= judgement (we judge times ourselves).
@@ -543,11 +634,11 @@ class DkimVerifier:
             length = _int_tag(tags, b"l")
             if x_sig is not None and t_sig is not None and x_sig < t_sig:
                 raise dkim.ValidationError(f"x= ({x_sig}) is earlier than t= ({t_sig})")
-            policy = CanonicalizationPolicy.from_c_value(tags.get(b"c", b"simple/simple"))
+            policy = canonicalization_policy(c_value)
         except (dkim.DKIMException, ValueError, InvalidCanonicalizationPolicyError) as exc:
             w.step("check the signature's tags", "invalid", str(exc)[:200])
             return self._result(w, AuthResultValue.PERMERROR, f"the signature is malformed: {str(exc)[:160]}")
-        if "from" not in hnames:
+        if not signed.from_count:
             w.step("is From signed?", "no", "RFC 6376 requires the From field to be signed")
             return self._result(w, AuthResultValue.PERMERROR, "the signature does not cover the From header")
         d.update(t=t_sig, x=x_sig, l=length, t_iso=_ts(t_sig), x_iso=_ts(x_sig))
@@ -557,21 +648,21 @@ class DkimVerifier:
             w.step("algorithm", "unknown", alg)
             return self._result(w, AuthResultValue.PERMERROR, f"unknown algorithm a={alg}")
         w.step("read the signature", "ok",
-               f"d={sd} s={ss} a={alg} c={d['canonicalization']} h={':'.join(hnames)}"
+               f"d={sd} s={ss} a={alg} c={d['canonicalization']} h={signed.text}"
                + (f" l={length}" if length is not None else ""))
         # Times.
         timing_fail = self._judge_times(w, t_sig, x_sig)
         # Key.
         key_name = f"{ss}._domainkey.{sd}"
         ans = self.fetcher.lookup(key_name)
-        record = self.fetcher.record(key_name)
+        record = self.fetcher.record_in(ans)
         key = parse_key_record(ans.name, ans.status, record, ambiguous=ans.name in self.fetcher.ambiguous)
-        d.update(key_status=ans.status.value, key_name=ans.name, key_record=key.record, key_type=key.key_type,
+        d.update(key_status=key.status, key_name=ans.name, key_record=key.record, key_type=key.key_type,
                  key_bits=key.bits, testing=key.testing, key_strict=key.strict, key_hashes=list(key.hashes),
                  key_service=key.service)
         dns_line = (ans.summary()[:400],)
         if ans.status is not Status.NOERROR or record is None:
-            w.step("fetch the public key", ans.status.value, f"TXT {ans.name}", dns_line)
+            w.step("fetch the public key", key.status, f"TXT {ans.name}", dns_line)
             return self._no_key(w, ans.status)
         if key.error:
             w.step("read the public key", "unusable", key.error, dns_line)
@@ -608,7 +699,7 @@ class DkimVerifier:
             w.step("body hash (bh=)", "not checked", "the input has headers only")
         d["body_ok"] = body_ok
         # Header signature, over the bh= the signature carries (independent of the body).
-        header_ok = self._header_signature(w, tags, hnames, idx, record, policy)
+        header_ok = self._header_signature(w, tags, signed, hashed, idx, record, policy)
         d["header_ok"] = header_ok
         if header_ok is None:
             return self._result(w, AuthResultValue.PERMERROR, str(d.get("header_error", "the header signature could not be checked")))
@@ -658,27 +749,35 @@ class DkimVerifier:
         return self._result(w, AuthResultValue.TEMPERROR, f"the key lookup failed ({status.value}): cannot verify now",
                             complete=False)
 
-    def _header_signature(self, w: _Work, tags: dict[bytes, bytes], hnames: list[str], idx: int,
-                          record: str, policy: CanonicalizationPolicy) -> bool | None:
+    def _header_signature(self, w: _Work, tags: dict[bytes, bytes], signed: SignedList,
+                          hashed: list[tuple[str, int | None]], idx: int, record: str,
+                          policy: CanonicalizationPolicy) -> bool | None:
+        """``hashed``: :func:`signed_refs` of the h= list with one more From (as dkimpy hashes it)."""
         loaded = _load_key(record)
         if isinstance(loaded, str):
             w.details["header_error"] = f"the public key cannot be used ({loaded})"
             w.step("header signature (b=)", "not checked", w.details["header_error"])
             return None
-        sig = {k: v for k, v in tags.items() if k != b"bh"}  # bh= stays in the signed header text
-        include = [h.encode("ascii", errors="replace") for h in hnames]
-        # dkimpy canonicalises every header before picking the signed ones; hand it only the fields
-        # whose names are signed (same selection, far less work on long header blocks).
-        wanted = {h.decode("ascii") for h in include}  # as the (ASCII) names compare with them
-        fields = [f for n, f in zip(self._names, self.fields, strict=True) if n in wanted]
         try:
-            ok = verify_header_signature(sig, include, self.sigheaders[idx], fields, loaded, policy)
+            if loaded[2] == b"rsa" and signed.ascii:
+                # The names are dkimpy's own (ASCII) ones: it would pick the fields at these positions.
+                fields = self.fields
+                selected = [fields[k] for _n, k in hashed if k is not None]
+                ok = verify_rsa_header_signature(tags[b"a"], tags[b"b"], selected, self.sigheaders[idx], loaded, policy)
+            else:
+                sig = {k: v for k, v in tags.items() if k != b"bh"}  # bh= stays in the signed header text
+                include = [h.encode("ascii", errors="replace") for h in signed.names]
+                # dkimpy canonicalises every header before picking the signed ones; hand it only the
+                # fields whose names are signed (same selection, far less work on long header blocks).
+                wanted = {h.decode("ascii") for h in include}  # as the (ASCII) names compare with them
+                fields = [f for n, f in zip(self._names, self.fields, strict=True) if n in wanted]
+                ok = verify_header_signature(sig, include, self.sigheaders[idx], fields, loaded, policy)
         except dkim.DKIMException as exc:
             w.details["header_error"] = f"the header signature cannot be checked ({str(exc)[:120]})"
             w.step("header signature (b=)", "error", w.details["header_error"])
             return None
         w.step("header signature (b=)", "verifies" if ok else "does not verify",
-               f"over the headers {':'.join(hnames)} and the DKIM-Signature itself")
+               f"over the headers {signed.text} and the DKIM-Signature itself")
         return ok
 
 
@@ -699,7 +798,29 @@ def verify_header_signature(sig: dict[bytes, bytes], include: list[bytes], sighe
     if b"from" in include:
         include.append(b"from")
     dkim.hash_headers(h, policy, policy.canonicalize_headers(fields), include, sigheader, sig)
-    signature = base64.b64decode(without_wsp(sig[b"b"]))
+    return _rsa_verdict(h, sig[b"b"], pk)
+
+
+def verify_rsa_header_signature(a: bytes, b: bytes, selected: list[tuple[bytes, bytes]],
+                                sigheader: tuple[bytes, bytes], key: tuple[Any, int, bytes],
+                                policy: CanonicalizationPolicy) -> bool:
+    """:func:`verify_header_signature` with an RSA key, given the fields dkimpy would select (the
+    h= list's, with From once more, in that order): what ``dkim.hash_headers`` hashes (each field
+    canonicalised, then the signature field with b= blanked and without its line end), then the
+    same RSA check. ``a`` and ``b``: the signature's a= and b= values."""
+    h = dkim.HASH_ALGORITHMS[a]()
+    canonical = policy.canonicalize_headers([*selected, (sigheader[0], dkim.RE_BTAG.sub(b"\\1", sigheader[1]))])
+    for x, y in canonical[:-1]:
+        h.update(x + b":" + y)
+    x, y = canonical[-1]
+    h.update(x + b":" + y.rstrip())
+    return _rsa_verdict(h, b, key[0])
+
+
+def _rsa_verdict(h: Any, b: bytes, pk: Any) -> bool:
+    """dkimpy's RSA check of the b= value ``b`` over the hash ``h``, with its error for a digest the
+    key cannot take."""
+    signature = base64.b64decode(without_wsp(b))
     try:
         return bool(dkim.RSASSA_PKCS1_v1_5_verify(h, signature, pk))
     except (TypeError, dkim.DigestTooLargeError) as exc:
@@ -744,19 +865,20 @@ def verify_message(raw: bytes, *, has_body: bool, resolver: Resolver, now: datet
     fetcher = fetcher or KeyFetcher(resolver)
     eval_time = delivered_at or now
     source = parsed if parsed is not None and parsed.raw is raw else Rfc822(raw)
-    block = source.header_block
     evaluated_at = eval_time.isoformat()
     delivered = delivered_at.isoformat() if delivered_at else None
     unsigned = partial(DkimVerification, signatures=(), evaluated_at=evaluated_at, delivered_at=delivered,
                        delivered_at_source=delivered_at_source, body_checked=has_body)
     # unsigned: spare dkimpy's parse (the substring test, cheap, is a necessary condition for the regex)
-    if not presumed_signed and (b"dkim-signature" not in block.lower() or not _SIGNATURE_FIELD.search(block)):
-        return unsigned()
+    if not presumed_signed:
+        block = source.header_block
+        if b"dkim-signature" not in block.lower() or not _SIGNATURE_FIELD.search(block):
+            return unsigned()
     v = DkimVerifier(raw, has_body=has_body, fetcher=fetcher, eval_time=eval_time, now=now, delivered_at=delivered_at,
                      parsed=source)
     # A block that dkimpy reads has a DKIM-Signature field exactly when the regex finds one; one it
     # cannot read counts as signed when the regex finds one (then its error is the note).
-    if not v.sigheaders and not (v.error and _SIGNATURE_FIELD.search(block)):
+    if not v.sigheaders and not (v.error and _SIGNATURE_FIELD.search(source.header_block)):
         return unsigned()
     notes: list[str] = []
     if v.error:

@@ -28,6 +28,9 @@ _HEADER_NAME = re.compile(rb"([\x21-\x7e]+?):")  # dkimpy's own pattern, compile
 # and without backtracking, so that a search past a line that is not a field stays linear. (The
 # CR is checked behind the line's last character: ``[^\n]`` is scanned far faster than ``[^\r\n]``.)
 _FIELD = re.compile(rb"^([!-9;-~]++):([^\n]*+(?<=\r)\n(?:[ \t][^\n]*+(?<=\r)\n)*+)", re.MULTILINE)
+# Text whose every LF follows a CR: lines (CRLF each) then a last line without LF, read in one pass
+# without backtracking (``[^\n]`` is scanned fast, the CR checked behind the LF).
+_CRLF_THROUGHOUT = re.compile(rb"(?:[^\n]*+(?<=\r)\n)*+[^\n]*+")
 
 
 def header_end(raw: bytes) -> tuple[int, int] | None:
@@ -50,7 +53,7 @@ def crlf_lines(text: bytes) -> bytes:
         return text
     if b"\r" not in text:  # LF throughout
         return text.replace(b"\n", b"\r\n")
-    if text.count(b"\n") == text.count(b"\r\n"):  # already CRLF throughout: no copy
+    if _CRLF_THROUGHOUT.fullmatch(text) is not None:  # already CRLF throughout: no copy
         return text
     return text.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 

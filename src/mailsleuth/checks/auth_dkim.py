@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 from mailsleuth.auth import rfc822
@@ -101,15 +102,27 @@ CODES = (
 )
 
 
-def _ev(sig: VerifiedResult) -> list[Evidence]:
+def _ev(sig: VerifiedResult) -> tuple[Evidence, ...]:
     det = sig.details
-    ev = [Evidence(kind=EvidenceKind.HEADER, ref=str(det.get("header_ref", "DKIM-Signature")),
-                   value=f"d={det.get('d')} s={det.get('s')} a={det.get('algorithm')}")]
-    if det.get("key_name"):
-        ev.append(Evidence(kind=EvidenceKind.DNS, ref=f"TXT {det.get('key_name')}",
-                           value=str(det.get("key_status", "")) + (" " + str(det.get("key_record", ""))[:300]
-                                                                  if det.get("key_record") else "")))
-    return ev
+    header = Evidence(kind=EvidenceKind.HEADER, ref=str(det.get("header_ref", "DKIM-Signature")),
+                      value=f"d={det.get('d')} s={det.get('s')} a={det.get('algorithm')}")
+    key_name = det.get("key_name")
+    if not key_name:
+        return (header,)
+    status, record = det.get("key_status", ""), det.get("key_record", "")
+    if type(key_name) is str and type(status) is str and type(record) is str:  # exact types: hashable
+        return (header, _key_evidence(key_name, status, record))
+    return (header, _read_key_evidence(key_name, status, record))
+
+
+def _read_key_evidence(key_name: object, status: object, record: object) -> Evidence:
+    """The DNS evidence of a key lookup: the name, its status and (the start of) the record."""
+    return Evidence(kind=EvidenceKind.DNS, ref=f"TXT {key_name}",
+                    value=str(status) + (" " + str(record)[:300] if record else ""))
+
+
+# The same key lookups recur message after message (a frozen Evidence can be shared).
+_key_evidence = lru_cache(maxsize=256)(_read_key_evidence)
 
 
 @check("auth.verify.dkim", title="DKIM signatures, re-verified", codes=CODES, needs=("dns",),
