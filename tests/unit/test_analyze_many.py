@@ -115,3 +115,26 @@ def test_run_checks_many_goes_check_by_check_and_isolates_each_message() -> None
 
 def test_an_empty_batch_gives_nothing() -> None:
     assert list(analyze_many([], config=Config(dns_mode="off"))) == []
+
+
+def test_batches_are_bounded_by_count_and_by_input_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mailsleuth.api as api
+
+    sizes: list[int] = []
+    real = api.run_checks_many
+
+    def counting(ctxs):  # type: ignore[no-untyped-def]
+        sizes.append(len(ctxs))
+        return real(ctxs)
+
+    monkeypatch.setattr(api, "run_checks_many", counting)
+    small = b"From: a@example.com\nSubject: s\n"
+    big = b"From: a@example.com\nSubject: big\n\n" + b"x" * 5000 + b"\n"
+    cfg = Config(dns_mode="off", now=PINNED)
+    out = list(analyze_many([small] * 7, config=cfg, batch_size=3))
+    assert len(out) == 7 and sizes == [3, 3, 1]
+    sizes.clear()
+    # Held input reaching batch_bytes ends a batch early: a big message is not kept waiting with others.
+    out = list(analyze_many([small, big, small, small, big], config=cfg, batch_size=16, batch_bytes=4000))
+    assert [r.message["subject"] for r in out] == ["s", "big", "s", "s", "big"]  # type: ignore[union-attr]
+    assert sizes == [2, 3]
