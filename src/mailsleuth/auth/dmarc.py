@@ -391,7 +391,7 @@ class _Inputs:
                 names.append(dd)
                 if dd:
                     ids.append(("dkim", dd, res))
-        self.names = names
+        self.names = tuple(sorted(set(names)))  # sorted once for both modes
         self.identities = ids
         self.missing = [m for m, v in (("SPF", spf), ("DKIM", dkim)) if v is None]  # not evaluated
 
@@ -457,7 +457,7 @@ def _evaluate(dom: str, inputs: _Inputs, w: Walker, mode: str, start: int) -> Dm
             tag, policy = "p", p
     # Alignment.
     org_of: dict[str, str] = {dom: org}
-    for n in sorted(set(inputs.names)):
+    for n in inputs.names:
         if n == dom:
             continue
         if mode == RFC9989:

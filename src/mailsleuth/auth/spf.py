@@ -97,7 +97,16 @@ class SpfResult:
 
     @property
     def trace(self) -> tuple[TraceStep, ...]:
-        return tuple([s.as_trace() for s in self.steps])
+        """The steps as trace lines (:meth:`SpfStep.as_trace`); each line is remembered and shared."""
+        return tuple([_trace_line(s.depth, s.domain, s.term, s.outcome, s.detail, s.dns) for s in self.steps])
+
+
+@lru_cache(maxsize=4096)
+def _trace_line(depth: int, domain: str, term: str, outcome: str, detail: str, dns: tuple[str, ...]) -> TraceStep:
+    """:meth:`SpfStep.as_trace` of a step with these fields. Remembered: the same steps (a provider's
+    include, the sender's own record and its answers) recur message after message, and a TraceStep is
+    immutable."""
+    return TraceStep(what=f"{'  ' * depth}{domain}: {term}", outcome=outcome, detail=detail, dns=dns)
 
 
 class _Stop(Exception):
@@ -451,6 +460,13 @@ class _Evaluator:
         return R.NEUTRAL, None, None, domain
 
     def _match(self, term: _Term, domain: str, depth: int) -> bool:
+        name = term.name
+        if name == "all" or name == "ip4" or name == "ip6":  # no DNS, cannot fail: the line directly
+            matched, detail = (True, "'all' always matches") if name == "all" else \
+                _ip_match(term.network_text, self.ip_text)
+            self.steps.append(SpfStep(depth=depth, domain=domain, term=term.text,
+                                      outcome="match" if matched else "no match", detail=detail))
+            return matched
         dns: list[str] = []
         try:
             matched, detail = self._match_inner(term, domain, depth, dns)
@@ -471,16 +487,7 @@ class _Evaluator:
 
     def _match_inner(self, term: _Term, domain: str, depth: int, dns: list[str]) -> tuple[bool, str]:
         ip = self.ip
-        name = term.name
-        if name == "all":
-            return True, "'all' always matches"
-        if name in ("ip4", "ip6"):
-            net = term.network
-            assert net is not None
-            if net.version != ip.version:
-                return False, f"client is IPv{ip.version}"
-            inside = ip in net
-            return inside, f"{self.ip_text} {'is' if inside else 'is not'} in {term.network_text}"
+        name = term.name  # not all, ip4 or ip6 (``_match`` answers those)
         if name in DNS_TERMS:
             self._count(depth, domain, term.text)
         target = self._target(term, domain, dns)
@@ -620,6 +627,27 @@ class _Evaluator:
 
 
 @lru_cache(maxsize=4096)
+def _ip_match(network_text: str, ip_text: str) -> tuple[bool, str]:
+    """Whether the client ``ip_text`` is in the ip4/ip6 network ``network_text`` (both as ``str()`` of
+    the parsed objects, so they parse back to the same), and the trace detail. Remembered: a pure
+    function of two short strings, and the same relays meet the same records across a batch."""
+    net = ipaddress.ip_network(network_text)
+    ip = ipaddress.ip_address(ip_text)
+    if net.version != ip.version:
+        return False, f"client is IPv{ip.version}"
+    inside = ip in net
+    return inside, f"{ip_text} {'is' if inside else 'is not'} in {network_text}"
+
+
+@lru_cache(maxsize=4096)
+def _client(text: str) -> tuple[IP, str] | None:
+    """:func:`parse_ip` and the address's ``str()``, remembered together (``ipaddress`` formats in
+    Python, slowly)."""
+    ip = parse_ip(text)
+    return None if ip is None else (ip, str(ip))
+
+
+@lru_cache(maxsize=4096)
 def parse_ip(text: str) -> IP | None:
     """The client IP (an IPv4-mapped IPv6 address as IPv4), or None. Remembered: the same relays'
     addresses recur across a batch, and the address objects are immutable."""
@@ -648,7 +676,8 @@ def check_host(ip: str, domain: str, sender: str, helo: str, resolver: Resolver,
     sender = f"{local}@{sdomain}"
     domain = (domain or "").strip()
     dom = domain.rstrip(".").lower()
-    addr = parse_ip(ip)
+    client = _client(ip)
+    addr = None if client is None else client[0]
     why = None if addr is None or not dom.isascii() else valid_domain(dom)
     if addr is None or why is not None or not dom.isascii():
         base = {"domain": dom, "ip": ip, "sender": sender, "helo": helo, "limits": limits}
@@ -662,6 +691,8 @@ def check_host(ip: str, domain: str, sender: str, helo: str, resolver: Resolver,
         return SpfResult(result=R.NONE, cause=f"malformed domain ({why})", steps=(step,), **base)  # type: ignore[arg-type]
     ev = _Evaluator(addr, sender, local, sdomain, helo, resolver, limits, default_explanation, receiver,
                     int(time.time()) if now is None else now)
+    assert client is not None  # addr is not None
+    ev._ip_text = client[1]
     if ":" in ip:  # an IPv6 address (parse_ip gave IPv4 for a mapped one)
         ev.upper_hex = addr.version == 6 and any(c in "ABCDEF" for c in ip) and not any(c in "abcdef" for c in ip)
     complete = True

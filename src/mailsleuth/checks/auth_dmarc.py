@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mailsleuth.auth.dmarc import DmarcBoth, DmarcResult, evaluate_both
+from mailsleuth.auth.dmarc import Alignment, DmarcBoth, DmarcResult, evaluate_both
 from mailsleuth.auth.memo import addresses
 from mailsleuth.engine import Context, Outcome, check
 from mailsleuth.model.auth import AuthResultValue, TraceStep, VerifiedResult
@@ -46,13 +46,15 @@ class DmarcReport:
 def _spf_input(art: Any) -> tuple[tuple[str, str] | None, str]:
     if art is None:
         return None, "SPF was not evaluated"
-    results = getattr(art, "results", None) or ()
-    chosen = None
-    for ident in ("mailfrom", "helo"):
-        chosen = next((r for r in results if isinstance(r, VerifiedResult) and r.details.get("identity") == ident),
-                      None)
-        if chosen is not None:
-            break
+    chosen = None  # the first mailfrom result, else the first helo result: one pass
+    for r in getattr(art, "results", None) or ():
+        if isinstance(r, VerifiedResult):
+            ident = r.details.get("identity")
+            if ident == "mailfrom":
+                chosen = r
+                break
+            if ident == "helo" and chosen is None:
+                chosen = r
     if chosen is None:
         return None, "SPF was not evaluated (no IP or identity)"
     if not chosen.complete:
@@ -95,7 +97,7 @@ def from_domain(ctx: Context) -> tuple[str | None, str]:
     return domains.pop(), froms[0].ref
 
 
-def _verified(r: DmarcResult, both: DmarcBoth) -> VerifiedResult:
+def _verified(r: DmarcResult, both: DmarcBoth, aligned: tuple[Alignment, ...]) -> VerifiedResult:
     rec = r.record
     return VerifiedResult(
         method="dmarc", result=r.result, subject=f"header.from={r.from_domain}", cause=r.cause, complete=r.complete,
@@ -105,7 +107,7 @@ def _verified(r: DmarcResult, both: DmarcBoth) -> VerifiedResult:
             "record": rec.raw if rec else None, "tags": dict(rec.tags) if rec else {},
             "org_domain": r.org_domain, "org_reason": r.org_reason, "policy_tag": r.policy_tag, "policy": r.policy,
             "requested": r.requested, "requested_note": r.requested_note, "nonexistent": r.nonexistent,
-            "aligned": [f"{a.method}:{a.domain}" for a in r.aligned_pass],
+            "aligned": [f"{a.method}:{a.domain}" for a in aligned],
             "rfc7489_result": str(both.rfc7489.result), "rfc7489_org_domain": both.rfc7489.org_domain,
             "differences": list(both.differences), "queries": list(r.queries),
         },
@@ -129,24 +131,25 @@ def verify_dmarc(ctx: Context) -> Outcome:
         return out
     both = evaluate_both(dom, spf=spf, dkim=dkim, resolver=ctx.resolver)
     r = both.rfc9989
-    vr = _verified(r, both)
+    aligned = r.aligned_pass  # made once, read by both below
+    vr = _verified(r, both, aligned)
     out.artifact = DmarcReport(from_domain=dom, spf_input=spf_text, dkim_input=dkim_text, results=(vr,),
                                _rfc9989=r, rfc7489=both.rfc7489, differences=both.differences)
     if not r.complete:
         missing = [t for t, v in ((spf_text, spf), (dkim_text, dkim)) if v is None]
         out.incomplete.append(f"DMARC for {dom}: {r.cause}" + (f" ({'; '.join(missing)})" if missing else ""))
-    out.findings.extend(_findings(ctx, r, both, where, spf_text, dkim_text))
+    out.findings.extend(_findings(ctx, r, both, where, spf_text, dkim_text, aligned))
     return out
 
 
 def _findings(ctx: Context, r: DmarcResult, both: DmarcBoth, from_ref: str, spf_text: str,
-              dkim_text: str) -> list[Finding]:
+              dkim_text: str, aligned: tuple[Alignment, ...]) -> list[Finding]:
     rec = r.record
     facts: dict[str, Any] = {
         "from_domain": r.from_domain, "record_domain": rec.domain if rec else "", "policy": r.policy or "",
         "policy_tag": r.policy_tag or "", "requested": r.requested or "", "note": r.requested_note,
         "org_domain": r.org_domain or "", "cause": r.cause, "spf": spf_text, "dkim": dkim_text,
-        "aligned": ", ".join(f"{a.method} ({a.domain})" for a in r.aligned_pass) or "none",
+        "aligned": ", ".join([f"{a.method} ({a.domain})" for a in aligned]) or "none",
     }
     ev = [Evidence(kind=EvidenceKind.HEADER, ref=from_ref, value=r.from_domain)]
     if rec is not None:
