@@ -13,6 +13,10 @@ from hypothesis import strategies as st
 
 from mailsleuth.auth import rfc822
 
+# The one-pass "CRLF throughout" pattern that the bare-LF search replaced: text whose every LF
+# follows a CR (lines ending CRLF, then a last line without LF).
+_CRLF_THROUGHOUT = re.compile(rb"(?:[^\n]*+(?<=\r)\n)*+[^\n]*+")
+
 
 def _crlf_lines_before(text: bytes) -> bytes:
     """:func:`rfc822.crlf_lines` before the bare-LF search."""
@@ -20,7 +24,7 @@ def _crlf_lines_before(text: bytes) -> bytes:
         return text
     if b"\r" not in text:
         return text.replace(b"\n", b"\r\n")
-    if rfc822._CRLF_THROUGHOUT.fullmatch(text) is not None:
+    if _CRLF_THROUGHOUT.fullmatch(text) is not None:
         return text
     return text.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
@@ -32,7 +36,7 @@ def _crlf_lines_before(text: bytes) -> bytes:
                 max_size=40))
 def test_bare_lf_search_agrees_with_the_crlf_pattern(pieces: list[bytes]) -> None:
     text = b"".join(pieces)
-    assert (rfc822._BARE_LF.search(text) is None) == (rfc822._CRLF_THROUGHOUT.fullmatch(text) is not None)
+    assert (rfc822._BARE_LF.search(text) is None) == (_CRLF_THROUGHOUT.fullmatch(text) is not None)
     assert rfc822.crlf_lines(text) == _crlf_lines_before(text) == b"\r\n".join(re.split(b"\r?\n", text))
 
 
@@ -48,5 +52,5 @@ def test_crlf_lines_on_message_like_bodies() -> None:
                  line.replace(b"\r\n", b"\n") * 50, b"\r\n" * 100, line * 10 + b"\r", b"\r\n\n", b"x\n"):
         assert rfc822.crlf_lines(body) == _crlf_lines_before(body)
         # A body already CRLF throughout comes back as the same object (no copy).
-        if rfc822._CRLF_THROUGHOUT.fullmatch(body) is not None:
+        if _CRLF_THROUGHOUT.fullmatch(body) is not None:
             assert rfc822.crlf_lines(body) is body

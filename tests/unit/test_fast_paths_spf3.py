@@ -28,12 +28,6 @@ def test_str_and_format_of_the_enums_are_their_values() -> None:
         assert f"x {member}: y" == f"x {member.value}: y"
 
 
-def test_status_sets_match_the_properties() -> None:
-    for mod in (S, D):
-        assert {s for s in Status if s in mod._DEFINITE} == {s for s in Status if s.is_definite}
-        assert {s for s in Status if s in mod._TEMPORARY} == {s for s in Status if s.is_temporary}
-
-
 # ---- SPF: the DNS step ------------------------------------------------------------------------------
 
 class _One:

@@ -32,7 +32,6 @@ _COMMENT = re.compile(r"\([^()]*\)")
 _INSTANCE_ONLY = re.compile(r"^i\s*=\s*\d+$")
 _INSTANCE_TAG = re.compile(rb"(?:^|[\s;])i\s*=\s*(\d{1,3})")
 _NEWLINE = re.compile(rb"\r?\n")  # what :func:`unfold` removes
-_DEFINITE = frozenset({Status.NOERROR, Status.NODATA, Status.NXDOMAIN})  # Status.is_definite, as a set
 
 
 @fast_init
@@ -253,7 +252,7 @@ def verify_arc(raw: bytes, *, resolver: Resolver, fetcher: KeyFetcher | None = N
                      + ("valid" if checked.get("ams-valid") else "invalid")) if checked else "not checked",
             detail=f"cv={cv}; claims: " + ", ".join([f"{c.method}={c.result}" for c in claims[:8]])))
     # Was a key lookup unanswerable? Then a failure is "not verified", not "broken".
-    lacking = [a for a in fetcher.answers.values() if a.status not in _DEFINITE]
+    lacking = [a for a in fetcher.answers.values() if not a.status.is_definite]
     dns = tuple(a.summary()[:300] for a in fetcher.answers.values())
     complete = True
     if chain == "pass":

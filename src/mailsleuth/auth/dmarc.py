@@ -170,10 +170,7 @@ class Lookup:
         return self.records[0] if len(self.records) == 1 else None
 
 
-# Status groups as sets (a set test is a C-level hash; the ``Status`` properties are Python calls).
 # ``str(status)`` is its value (a StrEnum), without the slow ``Enum.value`` descriptor.
-_DEFINITE = frozenset({Status.NOERROR, Status.NODATA, Status.NXDOMAIN})
-_TEMPORARY = frozenset({Status.SERVFAIL, Status.TIMEOUT, Status.REFUSED})
 
 
 # The trace lines below are pure functions of a few short strings that recur message after
@@ -219,7 +216,7 @@ class Walker:
         line = ans.summary()
         self.queries.append(line)
         st = ans.status
-        if st not in _DEFINITE:
+        if not st.is_definite:
             if tolerant:
                 self.trace.append(_lookup_step(why, domain, "unavailable", str(st), line))
                 return None
@@ -229,7 +226,7 @@ class Walker:
                 raise _Incomplete(R.TEMPERROR, f"could not evaluate: TXT _dmarc.{domain} is "
                                                f"{'not in the snapshot' if st is Status.UNKNOWN else 'offline'}",
                                   True)
-            if st in _TEMPORARY:
+            if st.is_temporary:
                 self.trace.append(_lookup_step(why, domain, "temperror", "", line))
                 raise _Incomplete(R.TEMPERROR, f"DNS error: TXT _dmarc.{domain} -> {st}", False)
         recs = tuple([r for t in ans.records if (r := parse_record(domain, t)) is not None])
@@ -350,7 +347,7 @@ def _nonexistent(walker: Walker, domain: str) -> bool | None:
             walker.trace.append(TraceStep(what=f"does {domain} exist?", outcome="no", detail="NXDOMAIN",
                                           dns=(ans.summary(),)))
             return True
-        if ans.status not in _DEFINITE:
+        if not ans.status.is_definite:
             walker.trace.append(TraceStep(what=f"does {domain} exist?", outcome="unknown",
                                           detail=str(ans.status), dns=(ans.summary(),)))
             return None

@@ -28,12 +28,9 @@ _HEADER_NAME = re.compile(rb"([\x21-\x7e]+?):")  # dkimpy's own pattern, compile
 # and without backtracking, so that a search past a line that is not a field stays linear. (The
 # CR is checked behind the line's last character: ``[^\n]`` is scanned far faster than ``[^\r\n]``.)
 _FIELD = re.compile(rb"^([!-9;-~]++):([^\n]*+(?<=\r)\n(?:[ \t][^\n]*+(?<=\r)\n)*+)", re.MULTILINE)
-# Text whose every LF follows a CR: lines (CRLF each) then a last line without LF, read in one pass
-# without backtracking (``[^\n]`` is scanned fast, the CR checked behind the LF).
-_CRLF_THROUGHOUT = re.compile(rb"(?:[^\n]*+(?<=\r)\n)*+[^\n]*+")
 # An LF without a CR before it: the text is CRLF throughout exactly when there is none. The pattern
-# starts with a literal LF, so the search jumps from LF to LF (faster than the scan above, which
-# steps over every character; the two answers are property-tested to agree).
+# starts with a literal LF, so the search jumps from LF to LF (faster than a pattern that steps over
+# every character; tests/unit/test_fast_paths_dkim4.py compares the two).
 _BARE_LF = re.compile(rb"\n(?<!\r\n)")
 
 

@@ -39,10 +39,7 @@ _TOPLABEL_RE = re.compile(r"(?=.*[a-zA-Z])[a-zA-Z0-9]+\Z|[a-zA-Z0-9][a-zA-Z0-9-]
                           r"|[a-zA-Z0-9]+-[a-zA-Z0-9]+\Z", re.ASCII)
 _PREFIX_RE = re.compile(r"0|[1-9][0-9]{0,2}")
 _VERSION_RE = re.compile(r"v=spf1(?: |\Z)", re.IGNORECASE | re.ASCII)
-# Status groups as sets (a set test is a C-level hash; the ``Status`` properties are Python calls).
-# ``str(status)`` is its value (a StrEnum), without the slow ``Enum.value`` descriptor.
-_DEFINITE = frozenset({Status.NOERROR, Status.NODATA, Status.NXDOMAIN})
-_TEMPORARY = frozenset({Status.SERVFAIL, Status.TIMEOUT, Status.REFUSED})
+# ``str(status)`` is a Status' value (a StrEnum), without the slow ``Enum.value`` descriptor.
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -348,12 +345,12 @@ class _Evaluator:
         dns.append(line)
         self.queries.append(line)
         st = ans.status
-        if tolerant or st in _DEFINITE:
+        if tolerant or st.is_definite:
             return ans
         if st is Status.UNKNOWN or st is Status.OFFLINE:
             why = "not in the DNS snapshot" if st is Status.UNKNOWN else "DNS is offline"
             raise _Stop(R.TEMPERROR, f"could not evaluate: {rdtype} {ans.name} is {why}", incomplete=True)
-        if st in _TEMPORARY:
+        if st.is_temporary:
             raise _Stop(R.TEMPERROR, f"DNS error: {rdtype} {ans.name} -> {st}")
         return ans
 
